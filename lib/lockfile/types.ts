@@ -1,0 +1,123 @@
+/**
+ * Lockfile shapes. v3 is what we write; v1/v2 are read for compatibility (reference §2.1, §2.2).
+ *
+ * Field names inside v3 are the Go tool's exactly (snake_case inside `tools`, camelCase elsewhere).
+ * Fields marked "extension" are what the Go tool does not lock; a Go v3 reader ignores them.
+ *
+ * @module
+ */
+
+/** Risk levels, as in the Go tool's lockfiles. */
+export type RiskLevel = "LOW" | "MEDIUM" | "HIGH";
+
+/** An `sha256:<64 lowercase hex>` digest, or "" where the Go tool writes an empty hash. */
+export type Digest = string;
+
+/** MCP tool annotation hints (MCP spec 2025-03-26+, `ToolAnnotations`). */
+export interface AnnotationHints {
+  readOnlyHint?: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  openWorldHint?: boolean;
+}
+
+/** A locked tool. The first three fields are the Go v3 (and v2) fields. */
+export interface ToolLock {
+  /** sha256 of the raw UTF-8 description (no normalization); sha256("") when absent. */
+  description_hash: Digest;
+  /** sha256 of canonical v1 of inputSchema; "" when the schema is absent or `{}` (Go behaviour). */
+  input_schema_hash: Digest;
+  risk_level: RiskLevel;
+  /** Extension: normalized-string hash of the tool's title, when it has one. */
+  title_hash?: Digest;
+  /** Extension: canonical v1 hash of outputSchema, when present. */
+  output_schema_hash?: Digest;
+  /** Extension: canonical v1 hash of the whole annotations object, when present. */
+  annotations_hash?: Digest;
+  /** Extension: the boolean hints themselves, so drift can tell a weakening from a strengthening. */
+  annotations?: AnnotationHints;
+}
+
+/** A locked prompt (Go v3 `prompts.definitions[name]`). */
+export interface PromptLock {
+  argumentsHash: Digest;
+  titleHash?: Digest;
+  descriptionHash?: Digest;
+}
+
+/** A locked resource template (Go v3 `resources.templates[]`), sorted by uriTemplate. */
+export interface TemplateLock {
+  uriTemplate: string;
+  templateHash: Digest;
+  nameHash?: Digest;
+  descriptionHash?: Digest;
+  mimeType?: string;
+}
+
+/** Extension: a locked static resource from resources/list, sorted by uri. */
+export interface StaticResourceLock {
+  uri: string;
+  nameHash?: Digest;
+  descriptionHash?: Digest;
+  mimeTypeHash?: Digest;
+}
+
+/** Provenance recorded with an artifact pin (reference §2.1). */
+export interface ProvenanceInfo {
+  method: string;
+  predicate_type?: string;
+  builder_id?: string;
+  source_repo?: string;
+  source_ref?: string;
+  workflow_uri?: string;
+  issuer?: string;
+  identity?: string;
+  verified: boolean;
+  verified_at?: string;
+}
+
+/** An artifact pin (reference §2.1), stored under `server.artifact` in v3. */
+export interface ArtifactPin {
+  type: "npm" | "oci" | "local";
+  name?: string;
+  version?: string;
+  registry?: string;
+  integrity?: string;
+  tarball_url?: string;
+  tarball_sha256?: string;
+  tarball_size?: number;
+  image?: string;
+  digest?: string;
+  provenance?: ProvenanceInfo;
+  [extension: string]: unknown;
+}
+
+/** Lockfile v3 as written by this tool. */
+export interface LockfileV3 {
+  lockFileVersion: "3.0";
+  meta: { generator: string; updatedAt: string };
+  server: {
+    name: string;
+    /** Extension: serverInfo.version at lock time (informational, not compared). */
+    version?: string;
+    artifact?: ArtifactPin;
+  };
+  prompts: { definitions: Record<string, PromptLock> };
+  resources: {
+    templates: TemplateLock[];
+    /** Extension: static resources. Absent in Go-written files (then nothing is known about them). */
+    static?: StaticResourceLock[];
+  };
+  tools: Record<string, ToolLock>;
+}
+
+/** Lockfile v1/v2 (reference §2.1): tools only, plus the joined server command and an optional pin. */
+export interface LockfileV2 {
+  version: "1.0" | "2.0";
+  server_command?: string;
+  artifact?: ArtifactPin;
+  tools: Record<string, Pick<ToolLock, "description_hash" | "input_schema_hash" | "risk_level">>;
+}
+
+/** Any lockfile this tool reads. */
+export type AnyLockfile = LockfileV3 | LockfileV2;
