@@ -1,0 +1,53 @@
+/**
+ * The mcptrust CLI: builds the commander program from commands/ and maps errors to exit codes
+ * (0 success, 1 check failed, 2 usage or operational error).
+ *
+ * @module
+ */
+import process from "node:process";
+import { Command, CommanderError } from "@commander-js/extra-typings";
+import { McpTrustError } from "./lib/errors.ts";
+import { COMMIT, VERSION } from "./lib/version.ts";
+// -- command imports (one line per command file; keep sorted) --
+// -- end command imports --
+
+function buildProgram(): Command {
+  const program = new Command("mcptrust")
+    .description(
+      "Pin what an MCP server exposes, catch drift in CI, and enforce the approved interface at runtime.",
+    )
+    .version(`mcptrust ${VERSION} (commit ${COMMIT})`, "-v, --version", "print version and commit")
+    .showHelpAfterError("(run with --help for usage)")
+    .enablePositionalOptions()
+    .exitOverride();
+  // -- command registrations (one line per command; keep sorted) --
+  // -- end command registrations --
+  return program;
+}
+
+/** Runs the CLI with `argv` (node-style: argv[0] runtime, argv[1] script) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; flag errors were already printed by commander.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof McpTrustError) {
+      process.stderr.write(`mcptrust: ${err.message}\n`);
+      if (err.hint) process.stderr.write(`  next: ${err.hint}\n`);
+      return err.exitCode;
+    }
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`mcptrust: internal error: ${msg}\n  next: please report this with the command you ran\n`);
+    return 2;
+  }
+}
+
+if (import.meta.main) {
+  const code = await main(process.argv);
+  process.exit(code);
+}
