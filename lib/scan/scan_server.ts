@@ -1,0 +1,30 @@
+/**
+ * Scans a server: spawn it, initialize, list its whole interface, stop it.
+ *
+ * @module
+ */
+import { withStdioServer } from "../mcp/stdio_session.ts";
+import { listInterface } from "../mcp/interface.ts";
+import type { ServerInterface } from "../mcp/types.ts";
+import { VERSION } from "../version.ts";
+
+/** Options for {@link scanServer}. */
+export interface ScanOptions {
+  /** Deadline for the whole scan in ms (the CLI's -t, default 10 s). */
+  timeoutMs: number;
+  /** Receives non-fatal warnings. */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Spawns `argv` (exactly as given), lists its interface and stops it.
+ *
+ * @throws {McpTrustError} (exit 2) naming why the server could not be scanned
+ */
+export function scanServer(argv: readonly string[], opts: ScanOptions): Promise<ServerInterface> {
+  const warn = opts.onWarning ?? (() => {});
+  return withStdioServer(argv, { timeoutMs: opts.timeoutMs, onWarning: warn }, async (client) => {
+    await client.initialize({ name: "mcptrust", version: VERSION });
+    return await listInterface(client, {}, warn);
+  });
+}
