@@ -9,7 +9,18 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import { McpTrustError } from "./lib/errors.ts";
 import { COMMIT, VERSION } from "./lib/version.ts";
 // -- command imports (one line per command file; keep sorted) --
+import { checkCommand, diffCommand } from "./commands/check.ts";
+import { lockCommand } from "./commands/lock.ts";
+import { scanCommand } from "./commands/scan.ts";
 // -- end command imports --
+
+/** addCommand() does not copy inherited settings, so apply ours to every subcommand. */
+function applyToAll(cmd: Command): void {
+  for (const sub of cmd.commands as Command[]) {
+    sub.exitOverride().showHelpAfterError("(run with --help for usage)");
+    applyToAll(sub);
+  }
+}
 
 function buildProgram(): Command {
   const program = new Command("mcptrust")
@@ -21,7 +32,12 @@ function buildProgram(): Command {
     .enablePositionalOptions()
     .exitOverride();
   // -- command registrations (one line per command; keep sorted) --
+  program.addCommand(checkCommand());
+  program.addCommand(diffCommand());
+  program.addCommand(lockCommand());
+  program.addCommand(scanCommand());
   // -- end command registrations --
+  applyToAll(program);
   return program;
 }
 
@@ -42,7 +58,9 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode;
     }
     const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`mcptrust: internal error: ${msg}\n  next: please report this with the command you ran\n`);
+    process.stderr.write(
+      `mcptrust: internal error: ${msg}\n  next: please report this with the command you ran\n`,
+    );
     return 2;
   }
 }

@@ -25,7 +25,11 @@ export interface AtomicWriteOptions {
  * @throws the underlying fs error (e.g. ENOENT for a missing directory, EEXIST with `exclusive`);
  *   the temp file is removed on failure
  */
-export function atomicWriteFile(path: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): void {
+export function atomicWriteFile(
+  path: string,
+  data: Uint8Array | string,
+  opts: AtomicWriteOptions = {},
+): void {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   const fd = openSync(tmp, "wx", opts.mode ?? 0o644);

@@ -32,7 +32,9 @@ export function lockTool(tool: McpTool): ToolLock {
     input_schema_hash: hashJson(tool.inputSchema),
     risk_level: assessToolRisk(tool).level,
   };
-  if (typeof tool.title === "string" && tool.title !== "") entry.title_hash = hashNormalizedString(tool.title);
+  if (typeof tool.title === "string" && tool.title !== "") {
+    entry.title_hash = hashNormalizedString(tool.title);
+  }
   if (tool.outputSchema !== undefined && tool.outputSchema !== null) {
     entry.output_schema_hash = hashJson(tool.outputSchema) || hashString("{}");
   }
@@ -50,7 +52,9 @@ export function lockTool(tool: McpTool): ToolLock {
 /** The lock entry of one prompt (Go `HashPromptArguments`, `HashNormalizedString`); titleHash is an extension. */
 export function lockPrompt(prompt: McpPrompt): PromptLock {
   const entry: PromptLock = { argumentsHash: hashPromptArguments(prompt.arguments) };
-  if (typeof prompt.title === "string" && prompt.title !== "") entry.titleHash = hashNormalizedString(prompt.title);
+  if (typeof prompt.title === "string" && prompt.title !== "") {
+    entry.titleHash = hashNormalizedString(prompt.title);
+  }
   if (typeof prompt.description === "string" && prompt.description !== "") {
     entry.descriptionHash = hashNormalizedString(prompt.description);
   }
@@ -60,7 +64,10 @@ export function lockPrompt(prompt: McpPrompt): PromptLock {
 /** The lock entry of one resource template (Go `HashTemplate` + normalized name/description hashes). */
 export function lockTemplate(t: McpResourceTemplate): TemplateLock {
   const mimeType = typeof t.mimeType === "string" && t.mimeType !== "" ? t.mimeType : undefined;
-  const entry: TemplateLock = { uriTemplate: t.uriTemplate, templateHash: hashTemplate(t.uriTemplate, mimeType) };
+  const entry: TemplateLock = {
+    uriTemplate: t.uriTemplate,
+    templateHash: hashTemplate(t.uriTemplate, mimeType),
+  };
   if (typeof t.name === "string" && t.name !== "") entry.nameHash = hashNormalizedString(t.name);
   if (typeof t.description === "string" && t.description !== "") {
     entry.descriptionHash = hashNormalizedString(t.description);

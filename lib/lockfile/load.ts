@@ -57,7 +57,12 @@ export function parseLockfile(bytes: Uint8Array, path: string): LoadedLockfile {
     if (!res.success) {
       throw new McpTrustError(`lockfile ${path} (v${declared}) is malformed: ${formatIssues(res.issues)}`);
     }
-    return { version: declared === "1.0" ? "1" : "2", lockfile: res.output as unknown as LockfileV2, path, bytes };
+    return {
+      version: declared === "1.0" ? "1" : "2",
+      lockfile: res.output as unknown as LockfileV2,
+      path,
+      bytes,
+    };
   }
   throw new McpTrustError(
     `lockfile ${path} has ${declared ? `unknown version ${JSON.stringify(declared)}` : "no version field"}`,
@@ -78,7 +83,11 @@ export function readLockfile(path: string): LoadedLockfile {
     const code = (err as NodeJS.ErrnoException).code;
     throw new McpTrustError(
       `cannot read lockfile ${path}: ${code === "ENOENT" ? "no such file" : (err as Error).message}`,
-      { hint: code === "ENOENT" ? "create it with `mcptrust lock -- <server command>`, or pass --lock PATH" : undefined },
+      {
+        hint: code === "ENOENT"
+          ? "create it with `mcptrust lock -- <server command>`, or pass --lock PATH"
+          : undefined,
+      },
     );
   }
   return parseLockfile(bytes, path);

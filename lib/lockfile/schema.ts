@@ -38,11 +38,19 @@ const ARTIFACT = v.looseObject({
 export const LockfileV3Schema = v.looseObject({
   lockFileVersion: v.literal("3.0"),
   meta: v.looseObject({ generator: v.string(), updatedAt: v.string() }),
-  server: v.looseObject({ name: v.string(), version: v.optional(v.string()), artifact: v.optional(ARTIFACT) }),
+  server: v.looseObject({
+    name: v.string(),
+    version: v.optional(v.string()),
+    artifact: v.optional(ARTIFACT),
+  }),
   prompts: v.looseObject({
     definitions: v.record(
       v.string(),
-      v.looseObject({ argumentsHash: DIGEST, titleHash: v.optional(DIGEST), descriptionHash: v.optional(DIGEST) }),
+      v.looseObject({
+        argumentsHash: DIGEST,
+        titleHash: v.optional(DIGEST),
+        descriptionHash: v.optional(DIGEST),
+      }),
     ),
   }),
   resources: v.looseObject({
@@ -68,7 +76,10 @@ export const LockfileV2Schema = v.looseObject({
   version: v.picklist(["1.0", "2.0"]),
   server_command: v.optional(v.string()),
   artifact: v.optional(ARTIFACT),
-  tools: v.record(v.string(), v.looseObject({ description_hash: DIGEST, input_schema_hash: DIGEST_OR_EMPTY, risk_level: RISK })),
+  tools: v.record(
+    v.string(),
+    v.looseObject({ description_hash: DIGEST, input_schema_hash: DIGEST_OR_EMPTY, risk_level: RISK }),
+  ),
 });
 
 /** Formats valibot issues as "path: message" lines, at most `max`. */

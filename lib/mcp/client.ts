@@ -122,10 +122,11 @@ export class McpClient {
     >;
     this.info = {
       protocolVersion: version,
-      capabilities: (typeof r.capabilities === "object" && r.capabilities !== null ? r.capabilities : {}) as Record<
-        string,
-        unknown
-      >,
+      capabilities:
+        (typeof r.capabilities === "object" && r.capabilities !== null ? r.capabilities : {}) as Record<
+          string,
+          unknown
+        >,
       serverInfo: { ...si, name: typeof si.name === "string" ? si.name : "" },
       instructions: typeof r.instructions === "string" ? r.instructions : undefined,
     };
@@ -200,12 +201,16 @@ export class McpClient {
   #answerServerRequest(msg: JsonRpcMessage): void {
     let reply: JsonRpcMessage;
     if (msg.method === "ping") reply = { jsonrpc: "2.0", id: msg.id, result: {} };
-    else if (msg.method === "roots/list") reply = { jsonrpc: "2.0", id: msg.id, result: { roots: this.#opts.roots ?? [] } };
-    else {
+    else if (msg.method === "roots/list") {
+      reply = { jsonrpc: "2.0", id: msg.id, result: { roots: this.#opts.roots ?? [] } };
+    } else {
       reply = {
         jsonrpc: "2.0",
         id: msg.id,
-        error: { code: ErrorCode.MethodNotFound, message: `mcptrust does not support ${msg.method} while scanning` },
+        error: {
+          code: ErrorCode.MethodNotFound,
+          message: `mcptrust does not support ${msg.method} while scanning`,
+        },
       };
     }
     this.#opts.send(JSON.stringify(reply) + "\n");

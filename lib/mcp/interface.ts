@@ -8,7 +8,7 @@
 import { McpTrustError } from "../errors.ts";
 import { type McpClient, ServerRpcError } from "./client.ts";
 import { ErrorCode } from "./jsonrpc.ts";
-import { type ListLimits, listAll, type ListMethod } from "./list.ts";
+import { listAll, type ListLimits, type ListMethod } from "./list.ts";
 import type { McpPrompt, McpResource, McpResourceTemplate, McpTool, ServerInterface } from "./types.ts";
 
 /**
@@ -31,11 +31,15 @@ export async function listInterface(
       return await listAll(client, method, limits, onWarning);
     } catch (err) {
       if (err instanceof ServerRpcError && err.code === ErrorCode.MethodNotFound) {
-        onWarning(`server advertises "${capability}" but answered ${method} with "method not found"; treating as empty`);
+        onWarning(
+          `server advertises "${capability}" but answered ${method} with "method not found"; treating as empty`,
+        );
         return [];
       }
       if (err instanceof ServerRpcError) {
-        throw new McpTrustError(`${err.message}`, { hint: "the server failed to list its interface; run it by hand" });
+        throw new McpTrustError(`${err.message}`, {
+          hint: "the server failed to list its interface; run it by hand",
+        });
       }
       throw err;
     }
@@ -67,7 +71,9 @@ function keyed(items: Record<string, unknown>[], key: string, what: string): Rec
   for (const item of items) {
     const k = item[key];
     if (typeof k !== "string" || k === "") {
-      throw new McpTrustError(`server listed a ${what} without a ${key}: ${JSON.stringify(item).slice(0, 200)}`);
+      throw new McpTrustError(
+        `server listed a ${what} without a ${key}: ${JSON.stringify(item).slice(0, 200)}`,
+      );
     }
     if (seen.has(k)) {
       throw new McpTrustError(`server listed the ${what} ${JSON.stringify(k)} twice`, {

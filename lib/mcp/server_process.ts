@@ -84,7 +84,8 @@ export class ServerProcess {
   static start(argv: readonly string[], opts: ServerProcessOptions = {}): ServerProcess {
     if (argv.length === 0 || argv[0] === "") {
       throw new McpTrustError("no server command given", {
-        hint: "put the server's command after `--`, e.g. `mcptrust scan -- npx -y @modelcontextprotocol/server-everything`",
+        hint:
+          "put the server's command after `--`, e.g. `mcptrust scan -- npx -y @modelcontextprotocol/server-everything`",
       });
     }
     return new ServerProcess(argv, opts);
@@ -163,6 +164,8 @@ export class ServerProcess {
       if (l.trim() === "") continue;
       this.#stderrTail.push(l.length > 500 ? l.slice(0, 500) + "…" : l);
     }
-    if (this.#stderrTail.length > this.#maxLines) this.#stderrTail.splice(0, this.#stderrTail.length - this.#maxLines);
+    if (this.#stderrTail.length > this.#maxLines) {
+      this.#stderrTail.splice(0, this.#stderrTail.length - this.#maxLines);
+    }
   }
 }

@@ -53,7 +53,9 @@ export async function withStdioServer<T>(
       } catch {
         strayLines++;
         if (strayLines === 1) firstStray = text.slice(0, 120);
-        if (strayLines <= 3) warn(`skipped a non-JSON line on the server's stdout: ${JSON.stringify(text.slice(0, 120))}`);
+        if (strayLines <= 3) {
+          warn(`skipped a non-JSON line on the server's stdout: ${JSON.stringify(text.slice(0, 120))}`);
+        }
         return;
       }
       const msgs = Array.isArray(msg) ? msg : [msg];
@@ -67,7 +69,11 @@ export async function withStdioServer<T>(
       }
     },
     onOversize(n) {
-      warn(`dropped a line of ${n} bytes from the server's stdout (limit ${opts.maxLineBytes ?? MAX_LINE_BYTES})`);
+      warn(
+        `dropped a line of ${n} bytes from the server's stdout (limit ${
+          opts.maxLineBytes ?? MAX_LINE_BYTES
+        })`,
+      );
     },
   }, opts.maxLineBytes ?? MAX_LINE_BYTES);
   proc.child.stdout!.on("data", (chunk: Uint8Array) => reader.push(chunk));
@@ -78,7 +84,9 @@ export async function withStdioServer<T>(
     return tail.length ? `; its stderr ends with: ${tail.map((l) => JSON.stringify(l)).join(" | ")}` : "";
   };
   const describeStray = (): string =>
-    strayLines ? ` (it printed ${strayLines} non-JSON line(s) on stdout, first: ${JSON.stringify(firstStray)})` : "";
+    strayLines
+      ? ` (it printed ${strayLines} non-JSON line(s) on stdout, first: ${JSON.stringify(firstStray)})`
+      : "";
 
   proc.exited.then(() => {
     const phase = client.info ? "while mcptrust was listing its interface" : "before answering initialize";
@@ -96,7 +104,9 @@ export async function withStdioServer<T>(
     const never = validMessages === 0 ? "never sent a valid JSON-RPC message and " : "";
     client.fail(
       new McpTrustError(
-        `server ${never}did not finish ${what} within ${opts.timeoutMs / 1000}s${describeStray()}${describeStderr()}`,
+        `server ${never}did not finish ${what} within ${
+          opts.timeoutMs / 1000
+        }s${describeStray()}${describeStderr()}`,
         { hint: "raise the timeout with -t, or check that the command starts an MCP server speaking stdio" },
       ),
     );

@@ -23,16 +23,81 @@ export interface RiskAssessment {
 }
 
 const EXEC = new Set([
-  "exec", "execute", "shell", "bash", "zsh", "sh", "powershell", "pwsh", "cmd", "command", "commands", "sudo",
-  "eval", "spawn", "subprocess", "popen", "terminal", "script", "repl",
+  "exec",
+  "execute",
+  "shell",
+  "bash",
+  "zsh",
+  "sh",
+  "powershell",
+  "pwsh",
+  "cmd",
+  "command",
+  "commands",
+  "sudo",
+  "eval",
+  "spawn",
+  "subprocess",
+  "popen",
+  "terminal",
+  "script",
+  "repl",
 ]);
 const DESTRUCTIVE = new Set([
-  "delete", "remove", "rm", "rmdir", "drop", "truncate", "destroy", "wipe", "purge", "kill", "overwrite", "erase",
+  "delete",
+  "remove",
+  "rm",
+  "rmdir",
+  "drop",
+  "truncate",
+  "destroy",
+  "wipe",
+  "purge",
+  "kill",
+  "overwrite",
+  "erase",
   "unlink",
 ]);
 const WRITE = new Set([
-  "write", "create", "update", "edit", "modify", "move", "rename", "upload", "put", "insert", "append", "save",
-  "patch", "send", "email", "publish", "deploy", "push", "commit", "transfer", "pay", "install", "mkdir", "set",
+  "write",
+  "create",
+  "update",
+  "edit",
+  "modify",
+  "move",
+  "rename",
+  "upload",
+  "put",
+  "insert",
+  "append",
+  "save",
+  "patch",
+  "send",
+  "email",
+  "publish",
+  "deploy",
+  "push",
+  "commit",
+  "transfer",
+  "pay",
+  "install",
+  "mkdir",
+  "set",
+]);
+const SECRETS = new Set([
+  "env",
+  "environment",
+  "secret",
+  "secrets",
+  "credential",
+  "credentials",
+  "token",
+  "tokens",
+  "password",
+  "passwords",
+  "apikey",
+  "keychain",
+  "vault",
 ]);
 const EXEC_ARGS = new Set(["command", "cmd", "script", "shell", "code", "expression", "eval", "argv"]);
 
@@ -81,7 +146,10 @@ export function assessToolRisk(tool: McpTool): RiskAssessment {
     reasons.push(reason);
   };
   const nameWords = identifierWords(tool.name);
-  const hit = (set: Set<string>, words: Iterable<string>) => [...new Set([...words].filter((w) => set.has(w)))];
+  const hit = (
+    set: Set<string>,
+    words: Iterable<string>,
+  ) => [...new Set([...words].filter((w) => set.has(w)))];
 
   const execName = hit(EXEC, nameWords);
   if (execName.length) raise("HIGH", `name suggests command execution (${execName.join(", ")})`);
@@ -89,6 +157,8 @@ export function assessToolRisk(tool: McpTool): RiskAssessment {
   if (destName.length) raise("HIGH", `name suggests a destructive action (${destName.join(", ")})`);
   const writeName = hit(WRITE, nameWords);
   if (writeName.length) raise("MEDIUM", `name suggests it changes state (${writeName.join(", ")})`);
+  const secretName = hit(SECRETS, nameWords);
+  if (secretName.length) raise("MEDIUM", `name suggests access to secrets (${secretName.join(", ")})`);
 
   const desc = typeof tool.description === "string" ? tool.description : "";
   const descWords = textWords(desc);
@@ -99,12 +169,17 @@ export function assessToolRisk(tool: McpTool): RiskAssessment {
   if (destDesc.length) raise("MEDIUM", `description mentions a destructive action (${destDesc.join(", ")})`);
 
   const execArgs = hit(EXEC_ARGS, schemaPropertyNames(tool.inputSchema));
-  if (execArgs.length) raise("HIGH", `takes an argument that looks like code or a command (${execArgs.join(", ")})`);
+  if (execArgs.length) {
+    raise("HIGH", `takes an argument that looks like code or a command (${execArgs.join(", ")})`);
+  }
 
   const a = typeof tool.annotations === "object" && tool.annotations !== null ? tool.annotations : {};
-  if (a.readOnlyHint !== true && a.destructiveHint === true) raise("HIGH", "annotated destructive (destructiveHint: true)");
-  else if (a.readOnlyHint === false) raise("MEDIUM", "annotated as not read-only (readOnlyHint: false)");
-  if (a.openWorldHint === true) raise("MEDIUM", "annotated open-world: reaches outside systems (openWorldHint: true)");
+  if (a.readOnlyHint !== true && a.destructiveHint === true) {
+    raise("HIGH", "annotated destructive (destructiveHint: true)");
+  } else if (a.readOnlyHint === false) raise("MEDIUM", "annotated as not read-only (readOnlyHint: false)");
+  if (a.openWorldHint === true) {
+    raise("MEDIUM", "annotated open-world: reaches outside systems (openWorldHint: true)");
+  }
   if (a.readOnlyHint === true && (execName.length || destName.length)) {
     reasons.push("claims readOnlyHint: true, but its name says otherwise");
   }

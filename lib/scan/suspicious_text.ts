@@ -10,7 +10,16 @@
 export interface TextFinding {
   /** The field, e.g. "name" or "description". */
   field: string;
-  kind: "invisible" | "bidi" | "tag" | "ansi" | "control" | "mixed-script" | "non-ascii-name" | "long" | "instruction";
+  kind:
+    | "invisible"
+    | "bidi"
+    | "tag"
+    | "ansi"
+    | "control"
+    | "mixed-script"
+    | "non-ascii-name"
+    | "long"
+    | "instruction";
   /** Human-readable detail, with code points in U+XXXX form so the report itself hides nothing. */
   detail: string;
 }
@@ -21,7 +30,9 @@ export const LONG_DESCRIPTION_CHARS = 2048;
 const INVISIBLE = /[\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff\ufe00-\ufe0f]|\udb40[\udd00-\uddef]/gu;
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 const TAG = /\udb40[\udc00-\udc7f]/gu; // U+E0000..U+E007F
+// deno-lint-ignore no-control-regex -- finding control characters is the point
 const ANSI = /\u001b/gu;
+// deno-lint-ignore no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001a\u001c-\u001f\u007f-\u009f]/gu;
 const INSTRUCTION = [
   /<\s*(important|system|instructions?)\s*>/i,
@@ -59,10 +70,18 @@ export function inspectText(field: string, text: unknown, isName = false): TextF
   if (isName) {
     const scripts = SCRIPTS.filter((s) => SCRIPT_RE[s].test(text));
     if (scripts.length > 1) {
-      out.push({ field, kind: "mixed-script", detail: `mixes ${scripts.join(" and ")} letters (possible homoglyph)` });
+      out.push({
+        field,
+        kind: "mixed-script",
+        detail: `mixes ${scripts.join(" and ")} letters (possible homoglyph)`,
+      });
     } else if (/[^\x20-\x7e]/.test(text)) {
       const m = [...text.matchAll(/[^\x20-\x7e]/gu)];
-      out.push({ field, kind: "non-ascii-name", detail: `contains non-ASCII character(s) (${codePoints(m)})` });
+      out.push({
+        field,
+        kind: "non-ascii-name",
+        detail: `contains non-ASCII character(s) (${codePoints(m)})`,
+      });
     }
   } else {
     if (text.length > LONG_DESCRIPTION_CHARS) {

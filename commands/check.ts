@@ -1,0 +1,98 @@
+/**
+ * `mcptrust check` (CI gate) and `mcptrust diff` (the same engine, human-first layout).
+ *
+ * @module
+ */
+import { Command, Option } from "@commander-js/extra-typings";
+import { judgeDrift, renderCheckText, renderDiffText } from "../lib/drift/check_result.ts";
+import { compareLockfile } from "../lib/drift/compare.ts";
+import type { Severity } from "../lib/drift/types.ts";
+import { EXIT_CHECK_FAILED } from "../lib/errors.ts";
+import { readLockfile } from "../lib/lockfile/load.ts";
+import { scanServer } from "../lib/scan/scan_server.ts";
+import {
+  out,
+  parseDuration,
+  parseFormat,
+  parseSeverity,
+  SERVER_ARGS_HELP,
+  serverArgv,
+  warn,
+  withProgress,
+} from "./options.ts";
+import process from "node:process";
+
+async function runCheck(
+  server: string[],
+  lockPath: string,
+  timeoutMs: number,
+  failOn: Severity,
+  name: string,
+) {
+  const loaded = readLockfile(lockPath);
+  const argv = serverArgv(server, name);
+  const iface = await withProgress("scanning server", () => scanServer(argv, { timeoutMs, onWarning: warn }));
+  const report = compareLockfile(loaded, iface);
+  const version = loaded.version === "3" ? loaded.lockfile.lockFileVersion : loaded.lockfile.version;
+  return judgeDrift(report, {
+    failOn,
+    lockfileVersion: version,
+    server: iface.serverInfo.name,
+    lockfile: lockPath,
+  });
+}
+
+/** Builds the `check` command. */
+export function checkCommand() {
+  return new Command("check")
+    .description("Compare a live server with its lockfile and fail on drift (the CI gate).")
+    .argument("[server...]", SERVER_ARGS_HELP)
+    .option("--lock <file>", "lockfile to check against", "mcp-lock.json")
+    .option("-l, --lockfile <file>", "alias of --lock")
+    .addOption(
+      new Option("--fail-on <severity>", "fail at this severity or above: critical, moderate or info")
+        .argParser(parseSeverity).default("critical" as Severity),
+    )
+    .addOption(
+      new Option("--format <format>", "text or json").argParser(parseFormat).default("text" as const),
+    )
+    .option("-t, --timeout <duration>", "deadline for the scan (e.g. 10s)", parseDuration, 10_000)
+    .passThroughOptions()
+    .addHelpText(
+      "after",
+      `
+Examples:
+  mcptrust check -- npx -y @modelcontextprotocol/server-filesystem /srv/data
+  mcptrust check --lock fs.lock.json --fail-on moderate --format json -- node ./server.js
+
+Severities: critical (added/removed tools, prompts, templates or resources; schema and argument changes;
+annotations that weaken safety), moderate (descriptions, titles, output schemas, other annotation changes,
+a raised risk level), info (risk lowered, server version).
+Exit codes: 0 pass, 1 drift at or above --fail-on, 2 operational error.`,
+    )
+    .action(async (server, opts) => {
+      const r = await runCheck(server, opts.lockfile ?? opts.lock, opts.timeout, opts.failOn, "check");
+      await out(opts.format === "json" ? JSON.stringify(r, null, 2) + "\n" : renderCheckText(r));
+      if (r.outcome === "FAIL") process.exitCode = EXIT_CHECK_FAILED;
+    });
+}
+
+/** Builds the `diff` command. */
+export function diffCommand() {
+  return new Command("diff")
+    .description("Show every difference between a live server and its lockfile, one line each.")
+    .argument("[server...]", SERVER_ARGS_HELP)
+    .option("-l, --lockfile <file>", "lockfile to compare with", "mcp-lock.json")
+    .option("--lock <file>", "alias of --lockfile")
+    .addOption(
+      new Option("--format <format>", "text or json").argParser(parseFormat).default("text" as const),
+    )
+    .option("-t, --timeout <duration>", "deadline for the scan (e.g. 10s)", parseDuration, 10_000)
+    .passThroughOptions()
+    .addHelpText("after", "\nExit codes: 0 no changes, 1 changes found, 2 operational error.")
+    .action(async (server, opts) => {
+      const r = await runCheck(server, opts.lock ?? opts.lockfile, opts.timeout, "info", "diff");
+      await out(opts.format === "json" ? JSON.stringify(r, null, 2) + "\n" : renderDiffText(r));
+      if (r.drift.length) process.exitCode = EXIT_CHECK_FAILED;
+    });
+}

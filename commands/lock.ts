@@ -1,0 +1,100 @@
+/**
+ * `mcptrust lock [-o mcp-lock.json] [--force] -- <server argv>`: pin a server's interface in a v3 lockfile.
+ *
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { Command } from "@commander-js/extra-typings";
+import { judgeDrift, renderCheckText } from "../lib/drift/check_result.ts";
+import { CheckFailedError } from "../lib/errors.ts";
+import { buildLockfile, nowRfc3339 } from "../lib/lockfile/build.ts";
+import { type LoadedLockfile, readLockfile, writeLockfile } from "../lib/lockfile/load.ts";
+import { planLock } from "../lib/lockfile/plan_lock.ts";
+import type { LockfileV3 } from "../lib/lockfile/types.ts";
+import { scanServer } from "../lib/scan/scan_server.ts";
+import { GENERATOR } from "../lib/version.ts";
+import { parseDuration, SERVER_ARGS_HELP, serverArgv, warn, withProgress } from "./options.ts";
+import process from "node:process";
+
+/** A one-paragraph summary of what a lockfile pins. */
+export function summarizeLock(lock: LockfileV3): string {
+  const tools = Object.values(lock.tools);
+  const by = (lvl: string) => tools.filter((t) => t.risk_level === lvl).length;
+  const high = Object.entries(lock.tools).filter(([, t]) => t.risk_level === "HIGH").map(([n]) => n);
+  return [
+    `${lock.server.name}${
+      lock.server.version ? " " + lock.server.version : ""
+    }: ${tools.length} tool(s) (HIGH ${by("HIGH")}, MEDIUM ${by("MEDIUM")}, LOW ${by("LOW")}), ${
+      Object.keys(lock.prompts.definitions).length
+    } prompt(s), ${
+      lock.resources.static?.length ?? 0
+    } resource(s), ${lock.resources.templates.length} resource template(s)`,
+    ...(high.length ? [`HIGH risk: ${high.map((h) => JSON.stringify(h)).join(", ")}`] : []),
+  ].join("\n");
+}
+
+/** Builds the `lock` command. */
+export function lockCommand() {
+  return new Command("lock")
+    .description("Pin a server's tools, prompts, resources and resource templates in a lockfile (v3).")
+    .argument("[server...]", SERVER_ARGS_HELP)
+    .option("-o, --output <file>", "lockfile to write", "mcp-lock.json")
+    .option("-f, --force", "overwrite a lockfile the server has drifted from (after you reviewed the drift)")
+    .option("-t, --timeout <duration>", "deadline for the scan (e.g. 10s)", parseDuration, 10_000)
+    .option("--v3", "accepted for Go compatibility; v3 is always written")
+    .passThroughOptions()
+    .addHelpText(
+      "after",
+      `
+Examples:
+  mcptrust lock -- npx -y @modelcontextprotocol/server-filesystem /srv/data
+  mcptrust lock -o servers/fs.lock.json -- node ./server.js
+
+If the lockfile exists and the server still matches it, the file is left untouched ("up to date").
+If the server has drifted, lock refuses, prints the drift and exits 1; review it, then use --force.
+The file is written atomically: a crash never leaves half a lockfile.
+Exit codes: 0 written or up to date, 1 drift (not written), 2 operational error.`,
+    )
+    .action(async (server, opts) => {
+      const argv = serverArgv(server, "lock");
+      let existing: LoadedLockfile | undefined;
+      if (existsSync(opts.output)) existing = readLockfile(opts.output);
+      const iface = await withProgress(
+        "scanning server",
+        () => scanServer(argv, { timeoutMs: opts.timeout, onWarning: warn }),
+      );
+      const fresh = buildLockfile(iface, { generator: GENERATOR, updatedAt: nowRfc3339() });
+      const plan = planLock(existing, fresh, iface, opts.force === true);
+      switch (plan.action) {
+        case "unchanged":
+          process.stdout.write(`${opts.output} is up to date (no drift); file left untouched.\n`);
+          return;
+        case "refuse": {
+          const r = judgeDrift(plan.drift, {
+            failOn: "info",
+            lockfileVersion: existing!.version === "3" ? "3.0" : `${existing!.version}.0`,
+            server: iface.serverInfo.name,
+            lockfile: opts.output,
+          });
+          process.stderr.write(
+            renderCheckText(r).split("\n").filter((l) => !l.startsWith("Next:")).join("\n"),
+          );
+          throw new CheckFailedError(
+            existing!.version === "3"
+              ? `the server has drifted from ${opts.output}; lockfile not written`
+              : `${opts.output} is a v${existing!.version} lockfile; upgrading it to v3 needs --force`,
+            { hint: "review the changes above; if they are intended, run lock again with --force" },
+          );
+        }
+        case "create":
+        case "update":
+          writeLockfile(opts.output, fresh);
+          process.stdout.write(
+            `${plan.action === "create" ? "Locked" : "Updated"} ${opts.output}\n${summarizeLock(fresh)}\n`,
+          );
+          if (plan.action === "update" && plan.drift.items.length) {
+            process.stdout.write(`Re-approved ${plan.drift.items.length} change(s) (--force).\n`);
+          }
+      }
+    });
+}

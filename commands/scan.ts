@@ -1,0 +1,52 @@
+/**
+ * `mcptrust scan -- <server argv>`: print what a server exposes, with risk levels.
+ *
+ * @module
+ */
+import { Command, Option } from "@commander-js/extra-typings";
+import { buildScanReport, renderScanText } from "../lib/scan/report.ts";
+import { scanServer } from "../lib/scan/scan_server.ts";
+import { out, parseDuration, parseFormat, SERVER_ARGS_HELP, serverArgv, withProgress } from "./options.ts";
+
+/** Builds the `scan` command. */
+export function scanCommand() {
+  return new Command("scan")
+    .description(
+      "Start an MCP server, list its tools, prompts, resources and templates, and report their risk.",
+    )
+    .argument("[server...]", SERVER_ARGS_HELP)
+    .option(
+      "-t, --timeout <duration>",
+      "deadline for the whole scan (e.g. 10s, 500ms)",
+      parseDuration,
+      10_000,
+    )
+    .addOption(
+      new Option("--format <format>", "json (default) or text").argParser(parseFormat).default(
+        "json" as const,
+      ),
+    )
+    .option("-p, --pretty", "indent JSON output (always on; kept for Go compatibility)")
+    .passThroughOptions()
+    .addHelpText(
+      "after",
+      `
+Examples:
+  mcptrust scan -- npx -y @modelcontextprotocol/server-everything
+  mcptrust scan --format text -- node ./server.js --root "/srv/my data"
+
+Risk: HIGH and MEDIUM tools list their reasons (name words such as exec or delete, MCP annotations such as
+destructiveHint, arguments named like code or commands, hidden or look-alike characters in the text).
+Exit codes: 0 scanned, 2 the server could not be scanned (the message says why).`,
+    )
+    .action(async (server, opts) => {
+      const argv = serverArgv(server, "scan");
+      const warnings: string[] = [];
+      const iface = await withProgress(
+        "scanning server",
+        () => scanServer(argv, { timeoutMs: opts.timeout, onWarning: (w) => warnings.push(w) }),
+      );
+      const report = buildScanReport(iface, warnings);
+      await out(opts.format === "text" ? renderScanText(report) : JSON.stringify(report, null, 2) + "\n");
+    });
+}
