@@ -12,6 +12,7 @@ import { COMMIT, VERSION } from "./lib/version.ts";
 import { checkCommand, diffCommand } from "./commands/check.ts";
 import { lockCommand } from "./commands/lock.ts";
 import { scanCommand } from "./commands/scan.ts";
+import { verifyBundleCommand } from "./commands/verify_bundle.ts";
 // -- end command imports --
 
 /** addCommand() does not copy inherited settings, so apply ours to every subcommand. */
@@ -36,6 +37,7 @@ function buildProgram(): Command {
   program.addCommand(diffCommand());
   program.addCommand(lockCommand());
   program.addCommand(scanCommand());
+  program.addCommand(verifyBundleCommand());
   // -- end command registrations --
   applyToAll(program);
   return program;

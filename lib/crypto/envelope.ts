@@ -48,7 +48,8 @@ export function encodeEd25519Envelope(signature: Uint8Array, canonVersion: Canon
 
 /** Serializes a Sigstore bundle (its JSON text) in the Go tool's envelope. */
 export function encodeSigstoreEnvelope(bundleJson: string, canonVersion: CanonVersion): string {
-  const header = `{"canon_version":"${canonVersion}","sig_type":"${SIG_TYPE_SIGSTORE}","bundle_encoding":"${BUNDLE_ENCODING}"}`;
+  const header =
+    `{"canon_version":"${canonVersion}","sig_type":"${SIG_TYPE_SIGSTORE}","bundle_encoding":"${BUNDLE_ENCODING}"}`;
   return `${header}\n${bytesToBase64(new TextEncoder().encode(bundleJson))}`;
 }
 
@@ -110,7 +111,9 @@ export function parseSignatureEnvelope(text: string): SignatureEnvelope {
 function decodeSignatureHex(hex: string): Uint8Array {
   if (!/^[0-9a-fA-F]*$/.test(hex)) throw new Error("the signature line is not hexadecimal");
   if (hex.length !== SIGNATURE_BYTES * 2) {
-    throw new Error(`the signature line has ${hex.length} hex digits; an Ed25519 signature has ${SIGNATURE_BYTES * 2}`);
+    throw new Error(
+      `the signature line has ${hex.length} hex digits; an Ed25519 signature has ${SIGNATURE_BYTES * 2}`,
+    );
   }
   const out = new Uint8Array(SIGNATURE_BYTES);
   for (let i = 0; i < SIGNATURE_BYTES; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);

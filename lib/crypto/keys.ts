@@ -101,7 +101,9 @@ export function parsePrivateKey(text: string): PrivateKey {
       return key;
     }
     case LABEL_RAW_PRIVATE: {
-      if (der.length !== 64) throw new Error(`an ED25519 PRIVATE KEY block must hold 64 bytes, not ${der.length}`);
+      if (der.length !== 64) {
+        throw new Error(`an ED25519 PRIVATE KEY block must hold 64 bytes, not ${der.length}`);
+      }
       const key = makePrivateKey(der.slice(0, 32), "raw");
       if (!sameBytes(der.subarray(32), key.publicKey.bytes)) {
         throw new Error("the public half stored in the key does not belong to its seed (damaged key?)");
@@ -130,12 +132,16 @@ export function parsePublicKey(text: string): PublicKey {
     case LABEL_SPKI:
       return makePublicKey(parseSpkiEd25519(der), "pem");
     case LABEL_RAW_PUBLIC:
-      if (der.length !== 32) throw new Error(`an ED25519 PUBLIC KEY block must hold 32 bytes, not ${der.length}`);
+      if (der.length !== 32) {
+        throw new Error(`an ED25519 PUBLIC KEY block must hold 32 bytes, not ${der.length}`);
+      }
       return makePublicKey(der, "raw");
     case LABEL_PKCS8:
     case LABEL_RAW_PRIVATE:
     case "ENCRYPTED PRIVATE KEY":
-      throw new Error("this is a private key; verification needs the public key (never hand out the private key)");
+      throw new Error(
+        "this is a private key; verification needs the public key (never hand out the private key)",
+      );
     default:
       throw new Error(`a "${label}" PEM block is not an Ed25519 public key`);
   }
@@ -147,7 +153,12 @@ export function parsePublicKey(text: string): PublicKey {
  * @throws {McpTrustError} exit 2 naming `path`: unreadable, or not an Ed25519 private key
  */
 export function readPrivateKeyFile(path: string): PrivateKey {
-  const bytes = readInputFile(path, "private key", MAX_KEY_FILE_BYTES, "create a key pair with `mcptrust keygen`, or pass --key PATH");
+  const bytes = readInputFile(
+    path,
+    "private key",
+    MAX_KEY_FILE_BYTES,
+    "create a key pair with `mcptrust keygen`, or pass --key PATH",
+  );
   try {
     return parsePrivateKey(decodeUtf8(bytes, path, "private key"));
   } catch (err) {
@@ -164,7 +175,12 @@ export function readPrivateKeyFile(path: string): PrivateKey {
  * @throws {McpTrustError} exit 2 naming `path`: unreadable, or not an Ed25519 public key
  */
 export function readPublicKeyFile(path: string): PublicKey {
-  const bytes = readInputFile(path, "public key", MAX_KEY_FILE_BYTES, "pass the signer's public key with --key PATH");
+  const bytes = readInputFile(
+    path,
+    "public key",
+    MAX_KEY_FILE_BYTES,
+    "pass the signer's public key with --key PATH",
+  );
   return parsePublicKeyBytes(bytes, path);
 }
 

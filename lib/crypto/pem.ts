@@ -38,13 +38,17 @@ export function decodePem(text: string): PemBlock {
   const trimmed = text.trim();
   const begin = /^-----BEGIN ([A-Z0-9 ]+)-----\r?\n/.exec(trimmed);
   if (!begin) {
-    throw new Error(trimmed === "" ? "the file is empty" : "no PEM block found (expected a line -----BEGIN ...-----)");
+    throw new Error(
+      trimmed === "" ? "the file is empty" : "no PEM block found (expected a line -----BEGIN ...-----)",
+    );
   }
   const label = begin[1];
   const endLine = `-----END ${label}-----`;
   const endAt = trimmed.indexOf("-----END ");
   if (endAt < 0) throw new Error(`the PEM block "${label}" has no END line (is the file truncated?)`);
-  if (!trimmed.startsWith(endLine, endAt)) throw new Error(`the PEM block "${label}" ends with a different label`);
+  if (!trimmed.startsWith(endLine, endAt)) {
+    throw new Error(`the PEM block "${label}" ends with a different label`);
+  }
   if (trimmed.length !== endAt + endLine.length) {
     throw new Error("unexpected text after the PEM block (expected exactly one block)");
   }

@@ -77,6 +77,8 @@ export function signedBytes(doc: SignedDocument, canonVersion: CanonVersion): Ui
   try {
     return canonicalBytes(doc.value, canonVersion);
   } catch (err) {
-    throw new McpTrustError(`lockfile ${doc.path} cannot be canonicalized (${canonVersion}): ${(err as Error).message}`);
+    throw new McpTrustError(
+      `lockfile ${doc.path} cannot be canonicalized (${canonVersion}): ${(err as Error).message}`,
+    );
   }
 }

@@ -28,7 +28,13 @@ import {
   bundleFromJSON,
   ValidationError,
 } from "@sigstore/bundle";
-import { type SignedEntity, toSignedEntity, toTrustMaterial, VerificationError, Verifier } from "@sigstore/verify";
+import {
+  type SignedEntity,
+  toSignedEntity,
+  toTrustMaterial,
+  VerificationError,
+  Verifier,
+} from "@sigstore/verify";
 import { HashAlgorithm, type TrustedRoot } from "@sigstore/protobuf-specs";
 import { CheckFailedError, McpTrustError } from "../errors.ts";
 import { parseTrustedRoot, publicGoodTrustedRoot } from "./trusted_root.ts";
@@ -113,7 +119,8 @@ export function parseBundleJSON(text: string | Uint8Array, source = "Sigstore bu
     return JSON.parse(s);
   } catch (err) {
     throw new McpTrustError(`${source} is not valid JSON (truncated or corrupted?): ${errText(err)}`, {
-      hint: "pass the bundle file exactly as written by `cosign sign-blob --bundle` or `mcptrust sign --sigstore`",
+      hint:
+        "pass the bundle file exactly as written by `cosign sign-blob --bundle` or `mcptrust sign --sigstore`",
     });
   }
 }
@@ -188,18 +195,24 @@ export async function verifySigstoreBundle(
   try {
     trust = toTrustMaterial(root, publicKey ? () => ({ publicKey, validFor: () => true }) : undefined);
   } catch (err) {
-    throw new McpTrustError(`the trusted root has a key or certificate that cannot be decoded: ${errText(err)}`, {
-      hint: "check the trusted_root.json passed with --trusted-root",
-    });
+    throw new McpTrustError(
+      `the trusted root has a key or certificate that cannot be decoded: ${errText(err)}`,
+      {
+        hint: "check the trusted_root.json passed with --trusted-root",
+      },
+    );
   }
 
   let entity: SignedEntity;
   try {
     entity = toSignedEntity(parsed, data);
   } catch (err) {
-    throw new McpTrustError(`the Sigstore bundle has a certificate or timestamp that cannot be decoded: ${errText(err)}`, {
-      hint: "the bundle is corrupted; obtain it again from the signer",
-    });
+    throw new McpTrustError(
+      `the Sigstore bundle has a certificate or timestamp that cannot be decoded: ${errText(err)}`,
+      {
+        hint: "the bundle is corrupted; obtain it again from the signer",
+      },
+    );
   }
 
   let signer;
@@ -258,7 +271,7 @@ export async function signWithSigstore(
   const identityToken = await resolveIdentityToken(opts.identityToken);
   if (identityToken.split(".").length !== 3) {
     throw new McpTrustError("the OIDC identity token is not a JWT (expected three dot-separated parts)", {
-      hint: "pass the raw ID token from your OIDC provider (audience \"sigstore\") in SIGSTORE_ID_TOKEN",
+      hint: 'pass the raw ID token from your OIDC provider (audience "sigstore") in SIGSTORE_ID_TOKEN',
     });
   }
   // Loaded on demand: the signing stack (tuf-js, make-fetch-happen) is not needed to verify.
@@ -313,9 +326,12 @@ function compilePolicy(policy: IdentityPolicy): Matcher {
     try {
       re = new RegExp(`^(?:${identityRegexp})$`);
     } catch (err) {
-      throw new McpTrustError(`the certificate identity regexp ${JSON.stringify(identityRegexp)} is invalid: ${errText(err)}`, {
-        hint: "use JavaScript regular expression syntax; it must match the whole identity",
-      });
+      throw new McpTrustError(
+        `the certificate identity regexp ${JSON.stringify(identityRegexp)} is invalid: ${errText(err)}`,
+        {
+          hint: "use JavaScript regular expression syntax; it must match the whole identity",
+        },
+      );
     }
     matchIdentity = (found) => re.test(found);
     expected = `a match for /^(?:${identityRegexp})$/`;
@@ -335,7 +351,10 @@ function compilePolicy(policy: IdentityPolicy): Matcher {
       throw new SigstoreCheckFailedError(
         "issuer",
         `OIDC issuer mismatch: expected ${JSON.stringify(issuer)}, found ${JSON.stringify(foundIssuer)}`,
-        { hint: "the identity was vouched for by a different OIDC provider; pass the right --certificate-oidc-issuer" },
+        {
+          hint:
+            "the identity was vouched for by a different OIDC provider; pass the right --certificate-oidc-issuer",
+        },
       );
     }
   };
@@ -356,12 +375,15 @@ function parsePublicKey(pem: string): nodeCrypto.KeyObject {
 function parseBundle(json: unknown): Bundle {
   const bad = (why: string) =>
     new McpTrustError(`the Sigstore bundle is malformed: ${why}`, {
-      hint: "pass the bundle file exactly as written by `cosign sign-blob --bundle` or `mcptrust sign --sigstore`",
+      hint:
+        "pass the bundle file exactly as written by `cosign sign-blob --bundle` or `mcptrust sign --sigstore`",
     });
   if (typeof json !== "object" || json === null || Array.isArray(json)) throw bad("expected a JSON object");
   const mediaType = (json as { mediaType?: unknown }).mediaType;
   if (typeof mediaType !== "string" || !KNOWN_BUNDLE_MEDIA_TYPES.includes(mediaType)) {
-    throw bad(`unsupported mediaType ${JSON.stringify(mediaType)} (known: ${KNOWN_BUNDLE_MEDIA_TYPES.join(", ")})`);
+    throw bad(
+      `unsupported mediaType ${JSON.stringify(mediaType)} (known: ${KNOWN_BUNDLE_MEDIA_TYPES.join(", ")})`,
+    );
   }
   try {
     return bundleFromJSON(json);
@@ -391,10 +413,12 @@ function checkMessageDigest(bundle: Bundle, data: Buffer): void {
   if (!actual.equals(Buffer.from(md.digest))) {
     throw new SigstoreCheckFailedError(
       "artifact",
-      `the bundle signs a different artifact: its ${alg} is ${Buffer.from(md.digest).toString("hex")}, the artifact's is ${
-        actual.toString("hex")
-      }`,
-      { hint: "check that you passed the file that was signed, byte for byte (lockfiles: the canonical form)" },
+      `the bundle signs a different artifact: its ${alg} is ${
+        Buffer.from(md.digest).toString("hex")
+      }, the artifact's is ${actual.toString("hex")}`,
+      {
+        hint: "check that you passed the file that was signed, byte for byte (lockfiles: the canonical form)",
+      },
     );
   }
 }
@@ -406,7 +430,9 @@ function checkInTotoSubject(bundle: Bundle, data: Buffer): void {
   if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     throw new SigstoreCheckFailedError(
       "artifact",
-      `the bundle's DSSE envelope carries ${JSON.stringify(env.payloadType)}, not an in-toto statement, so it cannot be tied to the artifact`,
+      `the bundle's DSSE envelope carries ${
+        JSON.stringify(env.payloadType)
+      }, not an in-toto statement, so it cannot be tied to the artifact`,
       { hint: "verify DSSE bundles whose payload is an in-toto statement naming the artifact as a subject" },
     );
   }
@@ -459,9 +485,13 @@ function describeVerificationError(
   }
   switch (err.code) {
     case "SIGNATURE_ERROR":
-      return new SigstoreCheckFailedError("signature", `signature check failed: the signature does not match the artifact and signing key (${msg})`, {
-        hint: "the artifact or the bundle was altered, or they do not belong together",
-      });
+      return new SigstoreCheckFailedError(
+        "signature",
+        `signature check failed: the signature does not match the artifact and signing key (${msg})`,
+        {
+          hint: "the artifact or the bundle was altered, or they do not belong together",
+        },
+      );
     case "CERTIFICATE_ERROR":
       return new SigstoreCheckFailedError(
         "certificate-chain",
@@ -473,9 +503,13 @@ function describeVerificationError(
         hint: "check that --key is the signer's public key",
       });
     case "TIMESTAMP_ERROR":
-      return new SigstoreCheckFailedError("timestamp", `timestamp check failed: no trusted time of signing (${msg})`, {
-        hint: TRUSTED_ROOT_HINT,
-      });
+      return new SigstoreCheckFailedError(
+        "timestamp",
+        `timestamp check failed: no trusted time of signing (${msg})`,
+        {
+          hint: TRUSTED_ROOT_HINT,
+        },
+      );
     case "TLOG_ERROR":
     case "TLOG_BODY_ERROR":
     case "TLOG_INCLUSION_PROMISE_ERROR":
@@ -570,7 +604,7 @@ async function resolveIdentityToken(explicit: string | undefined): Promise<strin
   if (url && bearer) return await fetchGitHubActionsToken(url, bearer);
   throw new McpTrustError("no OIDC identity token for Sigstore keyless signing", {
     hint:
-      "set SIGSTORE_ID_TOKEN to an ID token with audience \"sigstore\", or run in GitHub Actions with `permissions: id-token: write`; to sign without an identity provider, use an Ed25519 key (mcptrust keygen / sign --key)",
+      'set SIGSTORE_ID_TOKEN to an ID token with audience "sigstore", or run in GitHub Actions with `permissions: id-token: write`; to sign without an identity provider, use an Ed25519 key (mcptrust keygen / sign --key)',
   });
 }
 
@@ -588,9 +622,12 @@ async function fetchGitHubActionsToken(requestURL: string, bearer: string): Prom
   try {
     res = await fetch(url, { headers: { Accept: "application/json", Authorization: `Bearer ${bearer}` } });
   } catch (err) {
-    throw new McpTrustError(`cannot reach the GitHub Actions OIDC token endpoint ${url.origin}: ${errText(err)}`, {
-      hint: "check the runner's network, or pass a token in SIGSTORE_ID_TOKEN",
-    });
+    throw new McpTrustError(
+      `cannot reach the GitHub Actions OIDC token endpoint ${url.origin}: ${errText(err)}`,
+      {
+        hint: "check the runner's network, or pass a token in SIGSTORE_ID_TOKEN",
+      },
+    );
   }
   if (!res.ok) {
     await res.body?.cancel();
@@ -618,23 +655,32 @@ function describeSigningError(
     case "IDENTITY_TOKEN_PARSE_ERROR":
     case "IDENTITY_TOKEN_READ_ERROR":
       return new McpTrustError("the OIDC identity token could not be read or has no subject/email claim", {
-        hint: "pass a fresh ID token with audience \"sigstore\" in SIGSTORE_ID_TOKEN",
+        hint: 'pass a fresh ID token with audience "sigstore" in SIGSTORE_ID_TOKEN',
       });
     case "CA_CREATE_SIGNING_CERTIFICATE_ERROR":
       return new McpTrustError(
-        `Fulcio (${opts.fulcioURL ?? "https://fulcio.sigstore.dev"}) did not issue a signing certificate: ${errText(err)}`,
-        { hint: "check network access to Fulcio and that the ID token is fresh (they expire within minutes)" },
+        `Fulcio (${opts.fulcioURL ?? "https://fulcio.sigstore.dev"}) did not issue a signing certificate: ${
+          errText(err)
+        }`,
+        {
+          hint: "check network access to Fulcio and that the ID token is fresh (they expire within minutes)",
+        },
       );
     case "TLOG_CREATE_ENTRY_ERROR":
     case "TLOG_FETCH_ENTRY_ERROR":
       return new McpTrustError(
-        `Rekor (${opts.rekorURL ?? "https://rekor.sigstore.dev"}) did not record the signature: ${errText(err)}`,
+        `Rekor (${opts.rekorURL ?? "https://rekor.sigstore.dev"}) did not record the signature: ${
+          errText(err)
+        }`,
         { hint: "check network access to Rekor and retry" },
       );
     case "TSA_CREATE_TIMESTAMP_ERROR":
-      return new McpTrustError(`the timestamp authority (${opts.tsaServerURL}) did not issue a timestamp: ${errText(err)}`, {
-        hint: "check network access to the TSA, or sign without --tsa-server-url",
-      });
+      return new McpTrustError(
+        `the timestamp authority (${opts.tsaServerURL}) did not issue a timestamp: ${errText(err)}`,
+        {
+          hint: "check network access to the TSA, or sign without --tsa-server-url",
+        },
+      );
     default:
       return new McpTrustError(`Sigstore signing failed: ${errText(err)}`, {
         hint: "check network access to Fulcio and Rekor and retry",

@@ -1,47 +1,25 @@
 /**
- * The seam to the Sigstore code in ./sigstore.ts: its function shapes, loaded lazily so that Ed25519
- * sign/verify never pay for loading the Sigstore libraries, and replaceable in tests.
+ * The seam to the Sigstore code in ./sigstore.ts: loaded lazily, so that Ed25519 sign and verify never
+ * pay for loading the Sigstore libraries, and replaceable in tests.
  *
  * @module
  */
+import type { IdentityPolicy, signWithSigstore, SigstoreVerified, verifySigstoreBundle } from "./sigstore.ts";
 
-/** Who must have signed: an exact certificate identity or an identity regexp, plus the OIDC issuer. */
-export interface IdentityPolicy {
-  identity?: string;
-  identityRegexp?: string;
-  issuer: string;
-}
+export type { IdentityPolicy, SigstoreVerified };
 
-/** What a successful Sigstore verification established. */
-export interface SigstoreVerification {
-  identity: string;
-  issuer: string;
-  /** When the signature was made (RFC 3339), from the transparency log or timestamp authority. */
-  signedAt?: string;
-  kind: "certificate" | "public-key";
-}
+/** The shape of `verifySigstoreBundle` from ./sigstore.ts. */
+export type SigstoreVerifyFn = typeof verifySigstoreBundle;
 
-/** `verifySigstoreBundle` from ./sigstore.ts. Throws when the bundle does not verify. */
-export type SigstoreVerifyFn = (
-  bundle: unknown,
-  artifact: Uint8Array,
-  opts: { policy?: IdentityPolicy; publicKeyPem?: string; trustedRoot?: unknown },
-) => Promise<SigstoreVerification>;
-
-/** `signWithSigstore` from ./sigstore.ts: returns the Sigstore bundle as JSON-ready data. */
-export type SigstoreSignFn = (
-  artifact: Uint8Array,
-  opts: { identityToken?: string; fulcioURL?: string; rekorURL?: string },
-) => Promise<unknown>;
+/** The shape of `signWithSigstore` from ./sigstore.ts. */
+export type SigstoreSignFn = typeof signWithSigstore;
 
 /** Loads `verifySigstoreBundle` on first use. */
 export async function loadSigstoreVerify(): Promise<SigstoreVerifyFn> {
-  const mod = await import("./sigstore.ts");
-  return mod.verifySigstoreBundle;
+  return (await import("./sigstore.ts")).verifySigstoreBundle;
 }
 
 /** Loads `signWithSigstore` on first use. */
 export async function loadSigstoreSign(): Promise<SigstoreSignFn> {
-  const mod = await import("./sigstore.ts");
-  return mod.signWithSigstore;
+  return (await import("./sigstore.ts")).signWithSigstore;
 }

@@ -41,13 +41,18 @@ function b64(view: ArrayBufferView): string {
 function fakeIdToken(claims: Record<string, unknown>): string {
   const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
   const now = Math.floor(Date.now() / 1000);
-  return `${enc({ alg: "none", typ: "JWT" })}.${enc({ aud: "sigstore", iat: now, exp: now + 600, ...claims })}.sig`;
+  return `${enc({ alg: "none", typ: "JWT" })}.${
+    enc({ aud: "sigstore", iat: now, exp: now + 600, ...claims })
+  }.sig`;
 }
 
 async function startMockSigstore(): Promise<MockSigstore> {
   const ec = () => generateKeyPairSync("ec", { namedCurve: "P-256" });
   const requests: string[] = [];
-  const handlers = new Map<string, (body: string) => Promise<{ statusCode: number; response: unknown; contentType?: string }>>();
+  const handlers = new Map<
+    string,
+    (body: string) => Promise<{ statusCode: number; response: unknown; contentType?: string }>
+  >();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -97,7 +102,9 @@ async function startMockSigstore(): Promise<MockSigstore> {
     timestampAuthorities: [{
       subject: { organization: "sigstore.mock", commonName: "tsa" },
       uri: url,
-      certChain: { certificates: [{ rawBytes: b64(tsa.intCertificate) }, { rawBytes: b64(tsa.rootCertificate) }] },
+      certChain: {
+        certificates: [{ rawBytes: b64(tsa.intCertificate) }, { rawBytes: b64(tsa.rootCertificate) }],
+      },
       validFor,
     }],
   };
@@ -198,7 +205,10 @@ describe("signWithSigstore against a local mock Fulcio/Rekor/TSA", () => {
   test("the bundle does not verify for other bytes", async () => {
     const other = new TextEncoder().encode('{"server_command":"evil-server","version":"1.0"}');
     await assert.rejects(
-      verifySigstoreBundle(bundle, other, { policy: { identity: IDENTITY, issuer: ISSUER }, trustedRoot: mock.trustedRoot }),
+      verifySigstoreBundle(bundle, other, {
+        policy: { identity: IDENTITY, issuer: ISSUER },
+        trustedRoot: mock.trustedRoot,
+      }),
       (e) => e instanceof SigstoreCheckFailedError && e.check === "artifact",
     );
   });
@@ -213,7 +223,10 @@ describe("signWithSigstore against a local mock Fulcio/Rekor/TSA", () => {
   test("a different identity is refused", async () => {
     await assert.rejects(
       verifySigstoreBundle(bundle, artifact, {
-        policy: { identity: "https://github.com/evil/repo/.github/workflows/x.yml@refs/heads/main", issuer: ISSUER },
+        policy: {
+          identity: "https://github.com/evil/repo/.github/workflows/x.yml@refs/heads/main",
+          issuer: ISSUER,
+        },
         trustedRoot: mock.trustedRoot,
       }),
       (e) => e instanceof SigstoreCheckFailedError && e.check === "identity",
@@ -239,7 +252,10 @@ describe("signWithSigstore identity token sources", () => {
     const mock = await startMockSigstore();
     try {
       const bundle = await withEnv(
-        { ...NO_AMBIENT_TOKEN, SIGSTORE_ID_TOKEN: fakeIdToken({ sub: "env@example.com", iss: "https://issuer.example" }) },
+        {
+          ...NO_AMBIENT_TOKEN,
+          SIGSTORE_ID_TOKEN: fakeIdToken({ sub: "env@example.com", iss: "https://issuer.example" }),
+        },
         () => signWithSigstore(new Uint8Array([1, 2, 3]), { fulcioURL: mock.url, rekorURL: mock.url }),
       );
       const res = await verifySigstoreBundle(bundle, new Uint8Array([1, 2, 3]), {
@@ -259,7 +275,9 @@ describe("signWithSigstore identity token sources", () => {
     const gha = http.createServer((req, res) => {
       const u = new URL(req.url ?? "/", "http://127.0.0.1");
       seen.push({ audience: u.searchParams.get("audience"), auth: req.headers.authorization });
-      res.writeHead(200, { "Content-Type": "application/json", Connection: "close" }).end(JSON.stringify({ value: token }));
+      res.writeHead(200, { "Content-Type": "application/json", Connection: "close" }).end(
+        JSON.stringify({ value: token }),
+      );
     });
     await new Promise<void>((resolve) => gha.listen(0, "127.0.0.1", resolve));
     try {
@@ -306,12 +324,15 @@ describe("signWithSigstore identity token sources", () => {
 
   test("a token that is not a JWT is refused before any network call, without echoing it", async () => {
     await withEnv(NO_AMBIENT_TOKEN, async () => {
-      await assert.rejects(signWithSigstore(new Uint8Array([1]), { identityToken: "not-a-jwt-secret" }), (e) => {
-        assert.ok(e instanceof McpTrustError);
-        assert.match(e.message, /not a JWT/);
-        assert.ok(!e.message.includes("not-a-jwt-secret"));
-        return true;
-      });
+      await assert.rejects(
+        signWithSigstore(new Uint8Array([1]), { identityToken: "not-a-jwt-secret" }),
+        (e) => {
+          assert.ok(e instanceof McpTrustError);
+          assert.match(e.message, /not a JWT/);
+          assert.ok(!e.message.includes("not-a-jwt-secret"));
+          return true;
+        },
+      );
     });
   });
 });

@@ -79,12 +79,16 @@ function checkStrings(value: Json): void {
   while (todo.length > 0) {
     const v = todo.pop()!;
     if (typeof v === "string") {
-      if (LONE_SURROGATE.test(v)) throw new Error(`the string ${JSON.stringify(v)} holds a lone UTF-16 surrogate`);
+      if (LONE_SURROGATE.test(v)) {
+        throw new Error(`the string ${JSON.stringify(v)} holds a lone UTF-16 surrogate`);
+      }
     } else if (Array.isArray(v)) {
       todo.push(...v);
     } else if (v !== null && typeof v === "object") {
       for (const [k, item] of Object.entries(v)) {
-        if (LONE_SURROGATE.test(k)) throw new Error(`the member name ${JSON.stringify(k)} holds a lone UTF-16 surrogate`);
+        if (LONE_SURROGATE.test(k)) {
+          throw new Error(`the member name ${JSON.stringify(k)} holds a lone UTF-16 surrogate`);
+        }
         todo.push(item);
       }
     }

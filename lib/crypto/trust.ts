@@ -63,7 +63,8 @@ export interface ResolveTrustOptions {
   signatureSource: string;
 }
 
-const IDENTITY_EXAMPLE = "--certificate-identity https://github.com/ORG/REPO/.github/workflows/release.yml@refs/heads/main " +
+const IDENTITY_EXAMPLE =
+  "--certificate-identity https://github.com/ORG/REPO/.github/workflows/release.yml@refs/heads/main " +
   "--certificate-oidc-issuer https://token.actions.githubusercontent.com";
 
 /**
@@ -72,7 +73,11 @@ const IDENTITY_EXAMPLE = "--certificate-identity https://github.com/ORG/REPO/.gi
  * @throws {McpTrustError} exit 2: flags that do not fit the signature kind, no key or identity given,
  *   an invalid identity regexp, or an unreadable/malformed key or trusted root file
  */
-export function resolveTrust(envelope: SignatureEnvelope, flags: TrustFlags, opts: ResolveTrustOptions): Trust {
+export function resolveTrust(
+  envelope: SignatureEnvelope,
+  flags: TrustFlags,
+  opts: ResolveTrustOptions,
+): Trust {
   const identityFlags = [
     flags.identity !== undefined ? "--certificate-identity" : "",
     flags.identityRegexp !== undefined ? "--certificate-identity-regexp" : "",
@@ -87,12 +92,23 @@ export function resolveTrust(envelope: SignatureEnvelope, flags: TrustFlags, opt
         { hint: "verify it with --key <the signer's public key>, and drop the Sigstore identity flags" },
       );
     }
-    if (flags.key !== undefined) return { type: "ed25519", key: readPublicKeyFile(flags.key), keySource: flags.key, origin: "flag" };
-    if (opts.publicKey) return { type: "ed25519", key: opts.publicKey.key, keySource: opts.publicKey.source, origin: "flag" };
+    if (flags.key !== undefined) {
+      return { type: "ed25519", key: readPublicKeyFile(flags.key), keySource: flags.key, origin: "flag" };
+    }
+    if (opts.publicKey) {
+      return { type: "ed25519", key: opts.publicKey.key, keySource: opts.publicKey.source, origin: "flag" };
+    }
     const fb = opts.fallbackKey;
-    if (fb?.kind === "path") return { type: "ed25519", key: readPublicKeyFile(fb.path), keySource: fb.path, origin: "default" };
+    if (fb?.kind === "path") {
+      return { type: "ed25519", key: readPublicKeyFile(fb.path), keySource: fb.path, origin: "default" };
+    }
     if (fb?.kind === "bytes") {
-      return { type: "ed25519", key: parsePublicKeyBytes(fb.bytes, fb.source), keySource: fb.source, origin: "bundle" };
+      return {
+        type: "ed25519",
+        key: parsePublicKeyBytes(fb.bytes, fb.source),
+        keySource: fb.source,
+        origin: "bundle",
+      };
     }
     throw new McpTrustError(`${opts.signatureSource} is an Ed25519 signature and no public key was given`, {
       hint: "pass the signer's public key with --key PATH",
@@ -100,9 +116,12 @@ export function resolveTrust(envelope: SignatureEnvelope, flags: TrustFlags, opt
   }
 
   if (flags.key !== undefined || opts.publicKey) {
-    throw new McpTrustError(`${opts.signatureSource} holds a Sigstore bundle, which is not checked with --key`, {
-      hint: `name the signer instead: ${IDENTITY_EXAMPLE}`,
-    });
+    throw new McpTrustError(
+      `${opts.signatureSource} holds a Sigstore bundle, which is not checked with --key`,
+      {
+        hint: `name the signer instead: ${IDENTITY_EXAMPLE}`,
+      },
+    );
   }
   if ((flags.identity === undefined && flags.identityRegexp === undefined) || flags.issuer === undefined) {
     const missing = [
@@ -130,7 +149,9 @@ export function resolveTrust(envelope: SignatureEnvelope, flags: TrustFlags, opt
     try {
       new RegExp(flags.identityRegexp);
     } catch (err) {
-      throw new McpTrustError(`--certificate-identity-regexp is not a valid regular expression: ${(err as Error).message}`);
+      throw new McpTrustError(
+        `--certificate-identity-regexp is not a valid regular expression: ${(err as Error).message}`,
+      );
     }
   }
   const policy: IdentityPolicy = flags.identity !== undefined

@@ -53,7 +53,9 @@ function loadPublicGood(): { json: unknown; root: TrustedRoot } {
   if (typeof b64 !== "string") {
     throw new McpTrustError(
       "the embedded Sigstore public-good trusted root is missing from @sigstore/tuf's seeds.json",
-      { hint: "pass --trusted-root <trusted_root.json>, or rebuild mcptrust against a complete @sigstore/tuf" },
+      {
+        hint: "pass --trusted-root <trusted_root.json>, or rebuild mcptrust against a complete @sigstore/tuf",
+      },
     );
   }
   let json: unknown;
@@ -107,10 +109,12 @@ export function parseTrustedRoot(json: unknown, source = "trusted root"): Truste
       if (!log.logId?.keyId?.length) throw bad(`${field}[${i}].logId.keyId is missing`);
     });
   }
-  for (const [field, cas] of [
-    ["certificateAuthorities", root.certificateAuthorities],
-    ["timestampAuthorities", root.timestampAuthorities],
-  ] as const) {
+  for (
+    const [field, cas] of [
+      ["certificateAuthorities", root.certificateAuthorities],
+      ["timestampAuthorities", root.timestampAuthorities],
+    ] as const
+  ) {
     cas.forEach((ca, i) => {
       if (!ca.certChain?.certificates?.length) throw bad(`${field}[${i}].certChain has no certificates`);
     });

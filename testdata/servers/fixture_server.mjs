@@ -181,7 +181,9 @@ function loadScenario(file, chain = []) {
       scenario[kind.key] = listFromFile(resolve(here, from), kind);
     }
     const items = scenario[kind.key] ?? [];
-    if (!Array.isArray(items) || !items.every((item) => isObject(item) && typeof item[kind.id] === "string")) {
+    if (
+      !Array.isArray(items) || !items.every((item) => isObject(item) && typeof item[kind.id] === "string")
+    ) {
       throw new ScenarioError(`${file}: ${kind.key} must be an array of objects with a string "${kind.id}"`);
     }
     scenario[kind.key] = applyListPatch(items, own, kind, file);
@@ -369,7 +371,9 @@ function runServer(config) {
       return { [kind.key]: page, nextCursor: encodeCursor(kind, Math.min(config.pageSize, items.length)) };
     }
     const next = offset + config.pageSize;
-    return next < items.length ? { [kind.key]: page, nextCursor: encodeCursor(kind, next) } : { [kind.key]: page };
+    return next < items.length
+      ? { [kind.key]: page, nextCursor: encodeCursor(kind, next) }
+      : { [kind.key]: page };
   }
 
   function text(value) {
@@ -434,7 +438,9 @@ function runServer(config) {
     },
     ping: () => ({}),
     "tools/list"(params) {
-      if (config.rootsDuringToolsList) return requestClient("roots/list").then(() => listPage(KINDS[0], params));
+      if (config.rootsDuringToolsList) {
+        return requestClient("roots/list").then(() => listPage(KINDS[0], params));
+      }
       return listPage(KINDS[0], params);
     },
     "prompts/list": (params) => listPage(KINDS[1], params),
@@ -471,7 +477,7 @@ function runServer(config) {
 
   /** Misbehaviours that go out just before the response to `method`. */
   function emitBefore(method, id) {
-    if (config.stray?.on(method)) for (const line of config.stray.lines) writeLine(line);
+    if (config.stray?.on(method)) { for (const line of config.stray.lines) writeLine(line); }
     if (config.interleave?.on(method)) {
       send({
         jsonrpc: "2.0",
@@ -576,7 +582,11 @@ function runServer(config) {
       return;
     }
     if (!isObject(message)) {
-      send({ jsonrpc: "2.0", id: null, error: { code: -32600, message: "Invalid Request (batches are not supported)" } });
+      send({
+        jsonrpc: "2.0",
+        id: null,
+        error: { code: -32600, message: "Invalid Request (batches are not supported)" },
+      });
       return;
     }
     if (typeof message.method === "string") {

@@ -1,0 +1,267 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { buildLockfile } from "../lockfile/build.ts";
+import { parseLockfile } from "../lockfile/load.ts";
+import { serializeLockfile } from "../lockfile/load.ts";
+import type { ServerInterface } from "../mcp/types.ts";
+import { compareLockfile, weakenedHints } from "./compare.ts";
+import { judgeDrift } from "./check_result.ts";
+import type { DriftItem } from "./types.ts";
+
+function base(): ServerInterface {
+  return {
+    serverInfo: { name: "srv", version: "1.0.0" },
+    protocolVersion: "2025-06-18",
+    capabilities: { tools: {}, prompts: {}, resources: {} },
+    tools: [
+      {
+        name: "read_file",
+        description: "Read a file",
+        inputSchema: { type: "object", properties: { path: { type: "string" } } },
+        annotations: { readOnlyHint: true, openWorldHint: false },
+      },
+      {
+        name: "search",
+        title: "Search",
+        description: "Search documents",
+        inputSchema: { type: "object" },
+        outputSchema: { type: "object", properties: { hits: { type: "array" } } },
+        annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
+      },
+    ],
+    prompts: [{ name: "review", description: "Review code", arguments: [{ name: "code", required: true }] }],
+    resources: [{ uri: "config://app", name: "App config", mimeType: "application/json" }],
+    resourceTemplates: [{ uriTemplate: "file:///srv/{path}", name: "Files" }],
+  };
+}
+
+const locked = () =>
+  parseLockfile(
+    new TextEncoder().encode(
+      serializeLockfile(buildLockfile(base(), { generator: "t", updatedAt: "2026-01-01T00:00:00Z" })),
+    ),
+    "mcp-lock.json",
+  );
+
+function driftOf(mutate: (s: ServerInterface) => void): DriftItem[] {
+  const live = base();
+  mutate(live);
+  return compareLockfile(locked(), live).items;
+}
+
+/** The one drift item a change causes, besides a risk change it may also cause (tested on its own). */
+function only(all: DriftItem[]): [string, string] {
+  const items = all.filter((i) => i.type !== "TOOL_RISK_CHANGED");
+  assert.equal(items.length, 1, JSON.stringify(items, null, 1));
+  return [items[0].type, items[0].severity];
+}
+
+test("an unchanged server has no drift", () => {
+  assert.deepEqual(driftOf(() => {}), []);
+});
+
+test("every drift rule gives its type and severity", () => {
+  const cases: [string, (s: ServerInterface) => void, string, string][] = [
+    ["tool added", (s) => s.tools.push({ name: "exec_shell", description: "x" }), "TOOL_ADDED", "critical"],
+    ["tool removed", (s) => s.tools.splice(1, 1), "TOOL_REMOVED", "critical"],
+    [
+      "tool description",
+      (s) => s.tools[1].description = "Search documents and email them",
+      "TOOL_CHANGED",
+      "moderate",
+    ],
+    [
+      "tool schema",
+      (s) => s.tools[1].inputSchema = { type: "object", properties: { q: { type: "string" } } },
+      "TOOL_CHANGED",
+      "critical",
+    ],
+    ["tool title", (s) => s.tools[1].title = "Find", "TOOL_TITLE_CHANGED", "moderate"],
+    [
+      "output schema",
+      (s) => s.tools[1].outputSchema = { type: "object" },
+      "TOOL_OUTPUT_SCHEMA_CHANGED",
+      "moderate",
+    ],
+    [
+      "readOnlyHint true->false",
+      (s) => s.tools[0].annotations = { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
+      "TOOL_ANNOTATIONS_CHANGED",
+      "critical",
+    ],
+    [
+      "destructiveHint false->true",
+      (s) => s.tools[1].annotations = { readOnlyHint: false, destructiveHint: true, openWorldHint: false },
+      "TOOL_ANNOTATIONS_CHANGED",
+      "critical",
+    ],
+    [
+      "openWorldHint false->true",
+      (s) => s.tools[1].annotations = { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
+      "TOOL_ANNOTATIONS_CHANGED",
+      "critical",
+    ],
+    [
+      "annotations removed (defaults are unsafe)",
+      (s) => delete s.tools[0].annotations,
+      "TOOL_ANNOTATIONS_CHANGED",
+      "critical",
+    ],
+    [
+      "idempotentHint added",
+      (s) =>
+        s.tools[1].annotations = {
+          readOnlyHint: false,
+          destructiveHint: false,
+          openWorldHint: false,
+          idempotentHint: true,
+        },
+      "TOOL_ANNOTATIONS_CHANGED",
+      "moderate",
+    ],
+    [
+      "annotation title only",
+      (s) => s.tools[0].annotations = { readOnlyHint: true, openWorldHint: false, title: "Reader" },
+      "TOOL_ANNOTATIONS_CHANGED",
+      "moderate",
+    ],
+    ["prompt added", (s) => s.prompts.push({ name: "evil" }), "PROMPT_ADDED", "critical"],
+    ["prompt removed", (s) => s.prompts.pop(), "PROMPT_REMOVED", "critical"],
+    ["prompt args", (s) => s.prompts[0].arguments = [{ name: "code" }], "PROMPT_ARGS_CHANGED", "critical"],
+    [
+      "prompt description",
+      (s) => s.prompts[0].description = "Review code carefully",
+      "PROMPT_DESC_CHANGED",
+      "moderate",
+    ],
+    ["prompt title", (s) => s.prompts[0].title = "Review", "PROMPT_TITLE_CHANGED", "moderate"],
+    [
+      "template added",
+      (s) => s.resourceTemplates.push({ uriTemplate: "db://{table}" }),
+      "TEMPLATE_ADDED",
+      "critical",
+    ],
+    ["template removed", (s) => s.resourceTemplates.pop(), "TEMPLATE_REMOVED", "critical"],
+    [
+      "template mimeType",
+      (s) => s.resourceTemplates[0].mimeType = "text/plain",
+      "TEMPLATE_CHANGED",
+      "critical",
+    ],
+    ["template name", (s) => s.resourceTemplates[0].name = "All files", "TEMPLATE_DESC_CHANGED", "moderate"],
+    [
+      "static resource added",
+      (s) => s.resources.push({ uri: "secret://keys" }),
+      "RESOURCE_ADDED",
+      "critical",
+    ],
+    ["static resource removed", (s) => s.resources.pop(), "RESOURCE_REMOVED", "moderate"],
+    [
+      "static resource changed",
+      (s) => s.resources[0].mimeType = "text/plain",
+      "RESOURCE_CHANGED",
+      "moderate",
+    ],
+    ["server renamed", (s) => s.serverInfo.name = "other", "SERVER_NAME_CHANGED", "moderate"],
+    ["server version", (s) => s.serverInfo.version = "1.0.1", "SERVER_VERSION_CHANGED", "info"],
+  ];
+  for (const [what, mutate, type, severity] of cases) {
+    assert.deepEqual(only(driftOf(mutate)), [type, severity], what);
+  }
+});
+
+test("a raised risk level is moderate drift beside the change that raised it", () => {
+  const items = driftOf((s) => s.tools[0].description = "Read a file, then delete it");
+  assert.deepEqual(items.map((i) => [i.type, i.severity]), [["TOOL_CHANGED", "moderate"], [
+    "TOOL_RISK_CHANGED",
+    "moderate",
+  ]]);
+});
+
+test("drift order is deterministic: section, then identifier, then type", () => {
+  const items = driftOf((s) => {
+    s.tools.push({ name: "zz" }, { name: "aa" });
+    s.prompts.push({ name: "p" });
+    s.resourceTemplates.push({ uriTemplate: "x://{y}" });
+  });
+  assert.deepEqual(items.map((i) => i.identifier), ["p", "x://{y}", "aa", "zz"]);
+});
+
+test("schema drift carries old and new hashes; messages name the item", () => {
+  const [item] = driftOf((s) => s.tools[0].inputSchema = {});
+  assert.match(item.message, /^Tool \[read_file\] schema changed: sha256:/);
+  assert.ok(item.oldHash?.startsWith("sha256:") && item.newHash === "");
+});
+
+test("weakenedHints applies the MCP spec defaults", () => {
+  assert.deepEqual(weakenedHints({ readOnlyHint: true }, {}), ["readOnlyHint true -> false"]);
+  assert.deepEqual(weakenedHints({ destructiveHint: false, openWorldHint: false }, {}), [
+    "destructiveHint false -> true",
+    "openWorldHint false -> true",
+  ]);
+  assert.deepEqual(weakenedHints({}, { readOnlyHint: true }), []);
+});
+
+test("a Go-written v3 lockfile (no extensions) is compared on the Go fields only, and says so", () => {
+  const lock = buildLockfile(base(), { generator: "mcptrust go", updatedAt: "2024-01-01T00:00:00Z" });
+  delete lock.resources.static;
+  delete lock.server.version;
+  for (const t of Object.values(lock.tools)) {
+    delete t.annotations;
+    delete t.annotations_hash;
+    delete t.title_hash;
+    delete t.output_schema_hash;
+  }
+  for (const p of Object.values(lock.prompts.definitions)) delete p.titleHash;
+  const loaded = parseLockfile(new TextEncoder().encode(JSON.stringify(lock)), "go.json");
+  const live = base();
+  live.resources.push({ uri: "new://r" });
+  const r = compareLockfile(loaded, live);
+  assert.deepEqual(r.items, []);
+  assert.equal(r.notCompared.length, 1);
+});
+
+test("a v2 lockfile compares tools only and says what it cannot compare", () => {
+  const lock = buildLockfile(base(), { generator: "t", updatedAt: "2026-01-01T00:00:00Z" });
+  const v2 = {
+    version: "2.0",
+    server_command: "srv",
+    tools: Object.fromEntries(
+      Object.entries(lock.tools).map((
+        [n, t],
+      ) => [n, {
+        description_hash: t.description_hash,
+        input_schema_hash: t.input_schema_hash,
+        risk_level: t.risk_level,
+      }]),
+    ),
+  };
+  const live = base();
+  live.tools.push({ name: "exec_shell" });
+  live.prompts.push({ name: "ignored" });
+  const r = compareLockfile(parseLockfile(new TextEncoder().encode(JSON.stringify(v2)), "v2.json"), live);
+  assert.deepEqual(r.items.map((i) => i.type), ["TOOL_ADDED"]);
+  assert.match(r.notCompared[0], /v2 lockfile pins tools only/);
+});
+
+test("--fail-on: critical ignores moderate; moderate and info include lower levels as configured", () => {
+  const report = compareLockfile(
+    locked(),
+    (() => {
+      const s = base();
+      s.tools[1].description = "Other words";
+      s.serverInfo.version = "2";
+      return s;
+    })(),
+  );
+  const judge = (failOn: "critical" | "moderate" | "info") =>
+    judgeDrift(report, { failOn, lockfileVersion: "3.0", server: "srv", lockfile: "l" }).outcome;
+  assert.equal(judge("critical"), "PASS");
+  assert.equal(judge("moderate"), "FAIL");
+  assert.equal(judge("info"), "FAIL");
+  const onlyInfo = { items: report.items.filter((i) => i.severity === "info"), notCompared: [] };
+  assert.equal(
+    judgeDrift(onlyInfo, { failOn: "moderate", lockfileVersion: "3.0", server: "s", lockfile: "l" }).outcome,
+    "PASS",
+  );
+});
