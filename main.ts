@@ -10,8 +10,11 @@ import { McpTrustError } from "./lib/errors.ts";
 import { COMMIT, VERSION } from "./lib/version.ts";
 // -- command imports (one line per command file; keep sorted) --
 import { checkCommand, diffCommand } from "./commands/check.ts";
+import { keygenCommand } from "./commands/keygen.ts";
 import { lockCommand } from "./commands/lock.ts";
 import { scanCommand } from "./commands/scan.ts";
+import { signCommand } from "./commands/sign.ts";
+import { verifyCommand } from "./commands/verify.ts";
 import { verifyBundleCommand } from "./commands/verify_bundle.ts";
 // -- end command imports --
 
@@ -35,8 +38,11 @@ function buildProgram(): Command {
   // -- command registrations (one line per command; keep sorted) --
   program.addCommand(checkCommand());
   program.addCommand(diffCommand());
+  program.addCommand(keygenCommand());
   program.addCommand(lockCommand());
   program.addCommand(scanCommand());
+  program.addCommand(signCommand());
+  program.addCommand(verifyCommand());
   program.addCommand(verifyBundleCommand());
   // -- end command registrations --
   applyToAll(program);

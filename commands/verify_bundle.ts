@@ -56,7 +56,10 @@ export function verifyBundleCommand(write: (s: string) => void = (s) => void pro
     .description("Verify a Sigstore bundle over an artifact, offline, for a named signer.")
     .requiredOption("--bundle <file>", "Sigstore bundle (JSON, e.g. from cosign sign-blob --bundle)")
     .requiredOption("--artifact <file>", "the signed file; its exact bytes are checked")
-    .option("--certificate-identity <identity>", "expected signer identity, exact (e.g. a workflow URI or email)")
+    .option(
+      "--certificate-identity <identity>",
+      "expected signer identity, exact (e.g. a workflow URI or email)",
+    )
     .option(
       "--certificate-identity-regexp <regexp>",
       "expected signer identity as a JavaScript regexp matching the whole identity",
@@ -66,8 +69,13 @@ export function verifyBundleCommand(write: (s: string) => void = (s) => void pro
       "expected OIDC issuer, exact (e.g. https://token.actions.githubusercontent.com)",
     )
     .option("--key <file>", "PEM public key, for bundles signed with a managed key instead of a certificate")
-    .option("--trusted-root <file>", "Sigstore trusted_root.json to trust instead of the built-in public-good root")
-    .addOption(new Option("--format <format>", "output format").choices(["text", "json"] as const).default("text"))
+    .option(
+      "--trusted-root <file>",
+      "Sigstore trusted_root.json to trust instead of the built-in public-good root",
+    )
+    .addOption(
+      new Option("--format <format>", "output format").choices(["text", "json"] as const).default("text"),
+    )
     .addHelpText("after", HELP_AFTER)
     .action(async (o) => {
       const format = o.format;
@@ -155,10 +163,13 @@ function signerFromFlags(o: Flags): { policy?: IdentityPolicy; publicKeyPem?: st
     });
   }
   if (o.certificateIdentity === undefined && o.certificateIdentityRegexp === undefined) {
-    throw new McpTrustError("no signer identity given: verify-bundle does not accept a signature from anyone", {
-      hint:
-        "pass --certificate-identity <identity> (or --certificate-identity-regexp <regexp>) and --certificate-oidc-issuer <issuer>; for a managed-key bundle pass --key <cosign.pub>",
-    });
+    throw new McpTrustError(
+      "no signer identity given: verify-bundle does not accept a signature from anyone",
+      {
+        hint:
+          "pass --certificate-identity <identity> (or --certificate-identity-regexp <regexp>) and --certificate-oidc-issuer <issuer>; for a managed-key bundle pass --key <cosign.pub>",
+      },
+    );
   }
   if (o.certificateOidcIssuer === undefined) {
     throw new McpTrustError("no OIDC issuer given (--certificate-oidc-issuer)", {

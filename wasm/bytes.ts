@@ -72,9 +72,7 @@ export function checkText(p: usize, len: i32, allowMarks: bool): i32 {
     } else {
       return URI_BAD_UTF8; // continuation byte, C0/C1 overlong lead, or F5..FF
     }
-    if (i + need >= len + 0 && i + need > len - 1) {
-      if (i + need > len - 1) return URI_BAD_UTF8; // truncated sequence
-    }
+    if (i + need >= len) return URI_BAD_UTF8; // truncated sequence
     const c1 = <u32>load<u8>(p + i + 1);
     if (c1 < lo || c1 > hi) return URI_BAD_UTF8;
     for (let k = 2; k <= need; k++) {

@@ -240,8 +240,8 @@ export async function verifySigstoreBundle(
   }
   const identity = signer.identity?.subjectAlternativeName ?? "";
   const issuer = signer.identity?.extensions?.issuer ?? "";
-  matcher?.(identity, issuer);
-  if (!matcher) throw new Error("unreachable: keyless bundle without an identity policy");
+  if (!matcher) throw new Error("unreachable: a keyless bundle is only checked with an identity policy");
+  matcher(identity, issuer);
   return { identity, issuer, signedAt, kind: "certificate" };
 }
 
@@ -620,7 +620,10 @@ async function fetchGitHubActionsToken(requestURL: string, bearer: string): Prom
   url.searchParams.set("audience", "sigstore");
   let res: Response;
   try {
-    res = await fetch(url, { headers: { Accept: "application/json", Authorization: `Bearer ${bearer}` } });
+    res = await fetch(url, {
+      headers: { Accept: "application/json", Authorization: `Bearer ${bearer}` },
+      signal: AbortSignal.timeout(30_000),
+    });
   } catch (err) {
     throw new McpTrustError(
       `cannot reach the GitHub Actions OIDC token endpoint ${url.origin}: ${errText(err)}`,

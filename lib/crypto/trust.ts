@@ -50,8 +50,12 @@ export type Trust =
 
 /** The key to use when `--key` is absent. */
 export type FallbackKey =
+  /** A key file path: origin "default". */
   | { kind: "path"; path: string }
-  | { kind: "bytes"; bytes: Uint8Array; source: string };
+  /** Key file bytes shipped in a bundle: origin "bundle". */
+  | { kind: "bytes"; bytes: Uint8Array; source: string }
+  /** An already-parsed key shipped in a bundle: origin "bundle". */
+  | { kind: "key"; key: PublicKey; source: string };
 
 /** Options for {@link resolveTrust}. */
 export interface ResolveTrustOptions {
@@ -110,6 +114,7 @@ export function resolveTrust(
         origin: "bundle",
       };
     }
+    if (fb?.kind === "key") return { type: "ed25519", key: fb.key, keySource: fb.source, origin: "bundle" };
     throw new McpTrustError(`${opts.signatureSource} is an Ed25519 signature and no public key was given`, {
       hint: "pass the signer's public key with --key PATH",
     });

@@ -16,7 +16,7 @@ import { parseSignatureEnvelope, type SignatureEnvelope } from "./envelope.ts";
 import { decodeUtf8, readInputFile } from "./read_input.ts";
 import { parseSignedDocument, signedBytes, type SignedDocument } from "./signed_document.ts";
 import { loadSigstoreVerify, type SigstoreVerifyFn } from "./sigstore_bridge.ts";
-import { type KeyOrigin, resolveTrust, type ResolveTrustOptions, type TrustFlags } from "./trust.ts";
+import { type KeyOrigin, resolveTrust, type ResolveTrustOptions, type Trust, type TrustFlags } from "./trust.ts";
 
 /** Largest `.sig` file we read (a Sigstore bundle is a few KiB). */
 export const MAX_SIGNATURE_BYTES = 4 * 1024 * 1024;
@@ -95,6 +95,24 @@ export async function verifyLockfile(inputs: VerifyInputs, deps: VerifyDeps = {}
   const envelope = parseSignatureFile(inputs.signature.bytes, sigPath);
   const trust = resolveTrust(envelope, inputs.flags, { ...inputs.trust, signatureSource: sigPath });
   const doc = parseSignedDocument(inputs.lockfile.bytes, inputs.lockfile.path);
+  return await checkSignature(doc, envelope, sigPath, trust, deps);
+}
+
+/**
+ * The last step of {@link verifyLockfile}, for callers that parse the pieces themselves (bundle verify
+ * tells malformed bundle content apart from malformed user input).
+ *
+ * @param sigPath names the signature in messages
+ * @throws {CheckFailedError} exit 1 when the signature does not match
+ * @throws {McpTrustError} exit 2 when the envelope and trust kinds differ, or the Sigstore bundle is malformed
+ */
+export async function checkSignature(
+  doc: SignedDocument,
+  envelope: SignatureEnvelope,
+  sigPath: string,
+  trust: Trust,
+  deps: VerifyDeps = {},
+): Promise<VerifiedLockfile> {
   const message = signedBytes(doc, envelope.canonVersion);
 
   if (envelope.type === "ed25519" && trust.type === "ed25519") {

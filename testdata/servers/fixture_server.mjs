@@ -197,10 +197,21 @@ function methodMatcher(on, fallback) {
   return (method) => list.includes("*") || list.includes(method);
 }
 
-/** An opt-in key is either `true` (defaults) or an object of options. */
-function options(value) {
+/** An opt-in key is either `true` (all defaults) or an object of options, checked like scenario keys. */
+function options(scenario, key, allowed) {
+  const value = scenario[key];
   if (value === undefined || value === false) return undefined;
-  return value === true ? {} : value;
+  if (value === true) return {};
+  if (!isObject(value)) throw new ScenarioError(`${key} must be true or an object`);
+  for (const option of Object.keys(value)) {
+    if (!allowed.includes(option)) throw new ScenarioError(`unknown ${key} option "${option}"`);
+  }
+  return value;
+}
+
+/** Whether a patch object (scenario or rugPull) changes the list of `kind`. */
+function touches(patch, kind) {
+  return ["patch", "add", "remove"].some((verb) => patch[`${verb}${kind.helper}`] !== undefined);
 }
 
 /** Turns a resolved scenario into the runtime configuration, validating what tests depend on. */
@@ -231,14 +242,21 @@ function configure(scenario) {
     throw new ScenarioError("pageSize must be a positive integer");
   }
 
-  const stray = options(scenario.strayStdout);
-  const interleave = options(scenario.interleave);
-  const oversize = options(scenario.oversizeLine);
-  const invalid = options(scenario.invalidOutput);
-  const bad = options(scenario.badResponses);
-  const crash = options(scenario.crashOnStart);
-  const garbage = options(scenario.garbageOnly);
-  const exitAfterInit = options(scenario.exitAfterInitialize);
+  const stray = options(scenario, "strayStdout", ["on", "lines"]);
+  const interleave = options(scenario, "interleave", ["on"]);
+  const oversize = options(scenario, "oversizeLine", ["on", "bytes", "validJson"]);
+  const invalid = options(scenario, "invalidOutput", ["on", "invalidJsonLine", "batch"]);
+  const bad = options(scenario, "badResponses", [
+    "on",
+    "wrongId",
+    "unsolicited",
+    "resultAndError",
+    "noId",
+    "duplicate",
+  ]);
+  const crash = options(scenario, "crashOnStart", ["stderr", "exitCode"]);
+  const garbage = options(scenario, "garbageOnly", ["lines"]);
+  const exitAfterInit = options(scenario, "exitAfterInitialize", ["exitCode"]);
 
   return {
     scenario,
@@ -308,8 +326,7 @@ function runServer(config) {
 
   const notifyKinds = new Set(
     config.rugPulls.filter((p) => p.notify).flatMap((p) =>
-      KINDS.filter((k) => PATCH_KEYS.some((key) => key.endsWith(k.helper) && p[key] !== undefined))
-        .map((k) => k.key)
+      KINDS.filter((k) => touches(p, k)).map((k) => k.key)
     ),
   );
 
@@ -531,8 +548,7 @@ function runServer(config) {
       const notifications = new Set();
       for (const kind of KINDS) {
         lists[kind.key] = applyListPatch(lists[kind.key], pull, kind, "rugPull");
-        const touched = PATCH_KEYS.some((key) => key.endsWith(kind.helper) && pull[key] !== undefined);
-        if (touched && pull.notify) notifications.add(kind.changed);
+        if (pull.notify && touches(pull, kind)) notifications.add(kind.changed);
       }
       for (const notification of notifications) send({ jsonrpc: "2.0", method: notification });
     }

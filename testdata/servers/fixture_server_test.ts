@@ -14,6 +14,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -251,7 +252,7 @@ function isJson(line: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Scenario files
 
-Deno.test("every scenario file resolves and is exercised by this test file", () => {
+test("every scenario file resolves and is exercised by this test file", () => {
   const source = readFileSync(fileURLToPath(import.meta.url), "utf8");
   const files = readdirSync(SCENARIOS).filter((f) => f.endsWith(".json"));
   assert.ok(files.length >= 30);
@@ -266,7 +267,7 @@ Deno.test("every scenario file resolves and is exercised by this test file", () 
   }
 });
 
-Deno.test("scenario mistakes are refused with exit 2 instead of giving a healthy server", async () => {
+test("scenario mistakes are refused with exit 2 instead of giving a healthy server", async () => {
   await withTempDir((dir) => {
     const cases: [Message, RegExp][] = [
       [{ extends: join(SCENARIOS, "base.json"), patchTool: {} }, /unknown scenario key "patchTool"/],
@@ -278,6 +279,7 @@ Deno.test("scenario mistakes are refused with exit 2 instead of giving a healthy
       [{ extends: "self.json" }, /extends cycle/],
       [{ rugPull: { afterToolCalls: 1, removeTools: ["nope"] } }, /no tools item "nope"/],
       [{ tools: [{ description: "no name" }] }, /string "name"/],
+      [{ badResponses: { wrongID: true } }, /unknown badResponses option "wrongID"/],
     ];
     for (const [scenario, message] of cases) {
       const file = join(dir, "self.json");
@@ -290,7 +292,7 @@ Deno.test("scenario mistakes are refused with exit 2 instead of giving a healthy
   });
 });
 
-Deno.test("extends: own keys replace the base's, patches merge per RFC 7396", async () => {
+test("extends: own keys replace the base's, patches merge per RFC 7396", async () => {
   await withTempDir(async (dir) => {
     const file = join(dir, "child.json");
     writeFileSync(
@@ -316,7 +318,7 @@ Deno.test("extends: own keys replace the base's, patches merge per RFC 7396", as
 // ---------------------------------------------------------------------------------------------
 // base.json: the well-behaved server
 
-Deno.test("base: initialize negotiates the protocol version and derives capabilities", async () => {
+test("base: initialize negotiates the protocol version and derives capabilities", async () => {
   await withFixture("base", async (peer) => {
     for (const version of ["2024-11-05", "2025-03-26", "2025-06-18"]) {
       assert.equal((await peer.initialize(version)).protocolVersion, version);
@@ -328,7 +330,7 @@ Deno.test("base: initialize negotiates the protocol version and derives capabili
   });
 });
 
-Deno.test("base: serves the tools, prompts, resource and template it documents", async () => {
+test("base: serves the tools, prompts, resource and template it documents", async () => {
   await withFixture("base", async (peer) => {
     await peer.initialize();
     const lists = await peer.listAll();
@@ -363,7 +365,7 @@ Deno.test("base: serves the tools, prompts, resource and template it documents",
   });
 });
 
-Deno.test("base: tools/call, prompts/get, resources and the small methods", async () => {
+test("base: tools/call, prompts/get, resources and the small methods", async () => {
   await withFixture("base", async (peer) => {
     await peer.initialize();
     const call = (name: string, args?: Message) =>
@@ -400,7 +402,7 @@ Deno.test("base: tools/call, prompts/get, resources and the small methods", asyn
   });
 });
 
-Deno.test("base: notifications and stray client responses are never answered; garbage gets -32700", async () => {
+test("base: notifications and stray client responses are never answered; garbage gets -32700", async () => {
   await withFixture("base", async (peer) => {
     await peer.initialize();
     peer.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 99 } });
@@ -417,7 +419,7 @@ Deno.test("base: notifications and stray client responses are never answered; ga
   });
 });
 
-Deno.test("--record writes every line the server received", async () => {
+test("--record writes every line the server received", async () => {
   await withTempDir(async (dir) => {
     const record = join(dir, "received.jsonl");
     const peer = Peer.fixture("base", "--record", record);
@@ -455,7 +457,7 @@ async function expectServerRequest(peer: Peer, tool: string, method: string, ans
   return { request, result: response.result as Message };
 }
 
-Deno.test("ask_roots, ask_sampling and ask_elicitation ask the client and return its answer", async () => {
+test("ask_roots, ask_sampling and ask_elicitation ask the client and return its answer", async () => {
   await withFixture("elicitation", async (peer) => {
     await peer.initialize();
     const roots = { roots: [{ uri: "file:///home/user/project", name: "project" }] };
@@ -485,7 +487,7 @@ Deno.test("ask_roots, ask_sampling and ask_elicitation ask the client and return
   });
 });
 
-Deno.test("roots_during_list: tools/list waits for the client's answer to roots/list", async () => {
+test("roots_during_list: tools/list waits for the client's answer to roots/list", async () => {
   await withFixture("roots_during_list", async (peer) => {
     await peer.initialize();
     const listId = peer.sendRequest("tools/list");
@@ -572,7 +574,7 @@ function getBaseLists(): Promise<Lists> {
 }
 
 for (const [scenario, expected, check] of DRIFTS) {
-  Deno.test(`${scenario}: differs from base in ${expected.join(", ")} only`, async () => {
+  test(`${scenario}: differs from base in ${expected.join(", ")} only`, async () => {
     const base = await getBaseLists();
     await withFixture(scenario, async (peer) => {
       const init = await peer.initialize();
@@ -587,7 +589,7 @@ for (const [scenario, expected, check] of DRIFTS) {
 // ---------------------------------------------------------------------------------------------
 // Odd and broken servers
 
-Deno.test("golden: serves exactly the Go vectors' prompts and templates, and no tools", async () => {
+test("golden: serves exactly the Go vectors' prompts and templates, and no tools", async () => {
   await withFixture("golden", async (peer) => {
     const init = await peer.initialize();
     assert.equal(init.serverInfo.name, "test-server");
@@ -603,7 +605,7 @@ Deno.test("golden: serves exactly the Go vectors' prompts and templates, and no 
   });
 });
 
-Deno.test("paginated: every list comes in pages of 10 behind opaque cursors", async () => {
+test("paginated: every list comes in pages of 10 behind opaque cursors", async () => {
   const scenario = readJson(join(SCENARIOS, "paginated.json"));
   await withFixture("paginated", async (peer) => {
     await peer.initialize();
@@ -642,7 +644,7 @@ Deno.test("paginated: every list comes in pages of 10 behind opaque cursors", as
   });
 });
 
-Deno.test("cursor_loop: nextCursor never advances", async () => {
+test("cursor_loop: nextCursor never advances", async () => {
   await withFixture("cursor_loop", async (peer) => {
     await peer.initialize();
     const first = await peer.result("tools/list");
@@ -658,7 +660,7 @@ Deno.test("cursor_loop: nextCursor never advances", async () => {
   });
 });
 
-Deno.test("stray_stdout: log lines before initialize and list responses, none elsewhere", async () => {
+test("stray_stdout: log lines before initialize and list responses, none elsewhere", async () => {
   await withFixture("stray_stdout", async (peer) => {
     const methods = [
       "initialize",
@@ -677,7 +679,7 @@ Deno.test("stray_stdout: log lines before initialize and list responses, none el
   });
 });
 
-Deno.test("interleaved: a log notification and a server ping before every response", async () => {
+test("interleaved: a log notification and a server ping before every response", async () => {
   await withFixture("interleaved", async (peer) => {
     const pingIds: unknown[] = [];
     for (const method of ["initialize", "tools/list", "tools/call"]) {
@@ -698,7 +700,7 @@ Deno.test("interleaved: a log notification and a server ping before every respon
   });
 });
 
-Deno.test("crash_on_start: stderr line and exit 3, nothing on stdout", async () => {
+test("crash_on_start: stderr line and exit 3, nothing on stdout", async () => {
   const peer = Peer.fixture("crash_on_start");
   try {
     assert.deepEqual(await peer.exited, { code: 3, signal: null });
@@ -709,7 +711,7 @@ Deno.test("crash_on_start: stderr line and exit 3, nothing on stdout", async () 
   }
 });
 
-Deno.test("garbage_only: only non-JSON lines, one more per input line", async () => {
+test("garbage_only: only non-JSON lines, one more per input line", async () => {
   const peer = Peer.fixture("garbage_only");
   try {
     peer.sendRequest("initialize", {});
@@ -722,7 +724,7 @@ Deno.test("garbage_only: only non-JSON lines, one more per input line", async ()
   }
 });
 
-Deno.test("exit_after_initialize: answers initialize, then exits 0 with stdin still open", async () => {
+test("exit_after_initialize: answers initialize, then exits 0 with stdin still open", async () => {
   const peer = Peer.fixture("exit_after_initialize");
   try {
     const init = await peer.result("initialize", { protocolVersion: "2025-06-18" });
@@ -733,7 +735,7 @@ Deno.test("exit_after_initialize: answers initialize, then exits 0 with stdin st
   }
 });
 
-Deno.test("hang_on_list: tools/list is never answered, other requests are", async () => {
+test("hang_on_list: tools/list is never answered, other requests are", async () => {
   await withFixture("hang_on_list", async (peer) => {
     await peer.initialize();
     peer.sendRequest("tools/list");
@@ -745,7 +747,7 @@ Deno.test("hang_on_list: tools/list is never answered, other requests are", asyn
 });
 
 for (const [scenario, validJson] of [["oversize_line", false], ["oversize_line_valid_json", true]] as const) {
-  Deno.test(`${scenario}: one 11 MiB line before the tools/list response`, async () => {
+  test(`${scenario}: one 11 MiB line before the tools/list response`, async () => {
     await withFixture(scenario, async (peer) => {
       await peer.initialize();
       const { before, response } = await peer.exchange("tools/list");
@@ -760,7 +762,7 @@ for (const [scenario, validJson] of [["oversize_line", false], ["oversize_line_v
   });
 }
 
-Deno.test("no_capabilities: only tools is declared; prompts and resources answer -32601", async () => {
+test("no_capabilities: only tools is declared; prompts and resources answer -32601", async () => {
   await withFixture("no_capabilities", async (peer) => {
     const init = await peer.initialize();
     assert.deepEqual(init.capabilities, { tools: {} });
@@ -778,7 +780,7 @@ async function toolNamed(peer: Peer, name: string): Promise<Message | undefined>
   return (await peer.result("tools/list")).tools.find((t: Message) => t.name === name);
 }
 
-Deno.test("rug_pull_description: read_file's description changes after the 2nd tools/call, with list_changed", async () => {
+test("rug_pull_description: read_file's description changes after the 2nd tools/call, with list_changed", async () => {
   await withFixture("rug_pull_description", async (peer) => {
     const init = await peer.initialize();
     assert.deepEqual(init.capabilities.tools, { listChanged: true });
@@ -796,7 +798,7 @@ Deno.test("rug_pull_description: read_file's description changes after the 2nd t
   });
 });
 
-Deno.test("tool_added_after_calls: exec_shell appears after the 2nd tools/call, with list_changed", async () => {
+test("tool_added_after_calls: exec_shell appears after the 2nd tools/call, with list_changed", async () => {
   await withFixture("tool_added_after_calls", async (peer) => {
     await peer.initialize();
     assert.equal(await toolNamed(peer, "exec_shell"), undefined);
@@ -811,7 +813,7 @@ Deno.test("tool_added_after_calls: exec_shell appears after the 2nd tools/call, 
   });
 });
 
-Deno.test("homoglyph: read_f\u0456le (Cyrillic i) beside read_file, same description", async () => {
+test("homoglyph: read_f\u0456le (Cyrillic i) beside read_file, same description", async () => {
   await withFixture("homoglyph", async (peer) => {
     await peer.initialize();
     const tools = (await peer.result("tools/list")).tools;
@@ -824,7 +826,7 @@ Deno.test("homoglyph: read_f\u0456le (Cyrillic i) beside read_file, same descrip
   });
 });
 
-Deno.test("duplicate_tool_name: read_file listed twice with different descriptions", async () => {
+test("duplicate_tool_name: read_file listed twice with different descriptions", async () => {
   await withFixture("duplicate_tool_name", async (peer) => {
     await peer.initialize();
     const tools = (await peer.result("tools/list")).tools.filter((t: Message) => t.name === "read_file");
@@ -849,7 +851,7 @@ async function callThenPing(peer: Peer): Promise<{ callId: number; lines: Messag
 const REAL = { content: [{ type: "text", text: '{"text":"hi"}' }] };
 const bogus = (kind: string) => ({ content: [{ type: "text", text: `bogus response (${kind})` }] });
 
-Deno.test("bad_responses: wrong id and unsolicited before the real response, which comes twice", async () => {
+test("bad_responses: wrong id and unsolicited before the real response, which comes twice", async () => {
   await withFixture("bad_responses", async (peer) => {
     await peer.initialize();
     const { callId, lines } = await callThenPing(peer);
@@ -867,7 +869,7 @@ Deno.test("bad_responses: wrong id and unsolicited before the real response, whi
   });
 });
 
-Deno.test("malformed_responses: result-and-error and id-less responses before the real one", async () => {
+test("malformed_responses: result-and-error and id-less responses before the real one", async () => {
   await withFixture("malformed_responses", async (peer) => {
     await peer.initialize();
     const { callId, lines } = await callThenPing(peer);
@@ -885,7 +887,7 @@ Deno.test("malformed_responses: result-and-error and id-less responses before th
   });
 });
 
-Deno.test("invalid_output: a truncated JSON line and a smuggling batch before the real response", async () => {
+test("invalid_output: a truncated JSON line and a smuggling batch before the real response", async () => {
   await withFixture("invalid_output", async (peer) => {
     await peer.initialize();
     const { callId, lines } = await callThenPing(peer);
@@ -901,7 +903,7 @@ Deno.test("invalid_output: a truncated JSON line and a smuggling batch before th
 // ---------------------------------------------------------------------------------------------
 // Benchmark helpers
 
-Deno.test("echo_server: initialize, one echo tool, and every call echoed in order", async () => {
+test("echo_server: initialize, one echo tool, and every call echoed in order", async () => {
   const peer = new Peer([ECHO_SERVER]);
   try {
     const init = await peer.result("initialize", { protocolVersion: "2025-03-26" });
@@ -929,7 +931,7 @@ Deno.test("echo_server: initialize, one echo tool, and every call echoed in orde
   }
 });
 
-Deno.test("relay: bytes pass through unchanged both ways; the child's exit code and stderr come back", () => {
+test("relay: bytes pass through unchanged both ways; the child's exit code and stderr come back", () => {
   const bytes = new Uint8Array(300_000).map((_, i) => (i * 7919) % 256); // not valid UTF-8, no final newline
   const cat = spawnSync("node", [RELAY, "--", "node", "-e", "process.stdin.pipe(process.stdout)"], {
     input: bytes,

@@ -1,0 +1,106 @@
+/**
+ * `mcptrust proxy --lock mcp-lock.json -- <server argv>`: the deny-by-default stdio firewall.
+ *
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+import process from "node:process";
+import { Command, Option } from "@commander-js/extra-typings";
+import type { Severity } from "../lib/drift/types.ts";
+import { McpTrustError } from "../lib/errors.ts";
+import { readLockfile } from "../lib/lockfile/load.ts";
+import type { LockfileV3 } from "../lib/lockfile/types.ts";
+import { openAuditLog } from "../lib/observe/audit_log.ts";
+import { createCorePolicy } from "../lib/proxy/core_policy.ts";
+import { runProxy } from "../lib/proxy/run_proxy.ts";
+import type { ProxyMode } from "../lib/proxy/session.ts";
+import { out, parseDuration, parseSeverity, SERVER_ARGS_HELP, serverArgv } from "./options.ts";
+
+/** What a lockfile allows, as `--print-effective-allowlist` prints it (Go field names plus resources). */
+export function effectiveAllowlist(path: string, lock: LockfileV3) {
+  return {
+    lockfile: path,
+    prompts: Object.keys(lock.prompts.definitions).sort(),
+    resources: (lock.resources.static ?? []).map((r) => r.uri),
+    templates: lock.resources.templates.map((t) => t.uriTemplate),
+    tools: Object.keys(lock.tools).sort(),
+  };
+}
+
+function parsePositiveInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new McpTrustError(`expected a positive whole number, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** Builds the `proxy` command. */
+export function proxyCommand() {
+  return new Command("proxy")
+    .description("Run an MCP server behind a deny-by-default firewall that enforces its lockfile on every message.")
+    .argument("[server...]", SERVER_ARGS_HELP)
+    .option("--lock <file>", "the approved lockfile (v3)", "mcp-lock.json")
+    .option("--audit-only", "block nothing, filter nothing; log every would-be block")
+    .option("--filter-only", "filter list results, let calls through (logged)")
+    .addOption(
+      new Option("--fail-on <severity>", "preflight drift at or above this severity denies (enforce mode)")
+        .argParser(parseSeverity).default("critical" as Severity),
+    )
+    .option("--timeout <duration>", "deadline for the preflight listing", parseDuration, 10_000)
+    .option("--request-timeout <duration>", "a request the server has not answered by then gets an error", parseDuration, 300_000)
+    .option("--max-pending <n>", "most requests waiting for the server at once", parsePositiveInt, 1024)
+    .option("--log-output <file>", "write the audit log (JSON lines) to this file instead of stderr", "stderr")
+    .option("--print-effective-allowlist", "print what the lockfile allows and exit")
+    .passThroughOptions()
+    .addHelpText(
+      "after",
+      `
+Examples:
+  mcptrust proxy --lock mcp-lock.json -- npx -y @modelcontextprotocol/server-filesystem /srv/data
+  Claude Desktop: "command": "mcptrust", "args": ["proxy", "--lock", "/abs/mcp-lock.json", "--", "npx", "-y", "..."]
+
+Modes: enforce (default) filters lists and blocks calls, reads and unknown methods with -32001
+MCPTRUST_DENIED; --filter-only filters lists only; --audit-only changes nothing and logs what it would do.
+Before serving the host, the proxy lists the live server itself (same process) and compares it with the
+lockfile; drift at or above --fail-on denies every request in enforce mode.
+Exit code: the server's own (128+N if killed by signal N); 2 if the proxy could not start.`,
+    )
+    .action(async (server, opts) => {
+      const loaded = readLockfile(opts.lock);
+      if (loaded.version !== "3") {
+        throw new McpTrustError(`the proxy needs a v3 lockfile; ${opts.lock} is v${loaded.version}`, {
+          hint: "re-create it with `mcptrust lock --force -- <server command>` after review",
+        });
+      }
+      if (opts.printEffectiveAllowlist) {
+        await out(JSON.stringify(effectiveAllowlist(opts.lock, loaded.lockfile), null, 2) + "\n");
+        return;
+      }
+      const argv = serverArgv(server, "proxy");
+      const mode: ProxyMode = opts.auditOnly ? "audit-only" : opts.filterOnly ? "filter-only" : "enforce";
+      // Refuse to start if the policy core cannot load: fail closed before the server ever runs.
+      const policy = await createCorePolicy(loaded.lockfile);
+      let log;
+      try {
+        log = openAuditLog(opts.logOutput, { op_id: randomUUID(), mode });
+      } catch (err) {
+        throw new McpTrustError(`cannot open the audit log ${opts.logOutput}: ${(err as Error).message}`);
+      }
+      log.write({ level: "info", event: "proxy.start", reason: `enforcing ${opts.lock}`, lockfile: opts.lock, fail_on: opts.failOn });
+      try {
+        const code = await runProxy(argv, {
+          mode,
+          failOn: opts.failOn,
+          lockfile: loaded,
+          policy,
+          log,
+          maxPending: opts.maxPending,
+          requestTtlMs: opts.requestTimeout,
+          preflightTimeoutMs: opts.timeout,
+        });
+        log.write({ level: "info", event: "proxy.exit", reason: `server exit code ${code}` });
+        process.exitCode = code;
+      } finally {
+        log.close();
+      }
+    });
+}

@@ -1,0 +1,137 @@
+/**
+ * The proxy's I/O edge: our stdin/stdout (the host) and the server child process, wired to a
+ * {@link ProxySession}, with backpressure both ways, signal forwarding and the shutdown sequence
+ * (host EOF: close the server's stdin, grace period, SIGTERM, SIGKILL).
+ *
+ * @module
+ */
+import process from "node:process";
+import type { Severity } from "../drift/types.ts";
+import { McpTrustError } from "../errors.ts";
+import type { LoadedLockfile } from "../lockfile/load.ts";
+import { LineReader, MAX_LINE_BYTES } from "../mcp/line_reader.ts";
+import { ServerProcess } from "../mcp/server_process.ts";
+import type { AuditLog } from "../observe/audit_log.ts";
+import type { ProxyPolicy } from "./policy_port.ts";
+import { type ProxyMode, ProxySession } from "./session.ts";
+
+/** Options for {@link runProxy}. */
+export interface RunProxyOptions {
+  mode: ProxyMode;
+  failOn: Severity;
+  lockfile: LoadedLockfile;
+  policy: ProxyPolicy;
+  log: AuditLog;
+  maxPending?: number;
+  requestTtlMs?: number;
+  preflightTimeoutMs?: number;
+  graceMs?: number;
+}
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+
+/**
+ * Coalesces lines written in the same tick into one write, so a burst of pipelined responses costs one
+ * syscall, and reports backpressure to the caller.
+ */
+function lineWriter(write: (data: string) => boolean, onBlocked: () => void): (line: string) => void {
+  let buf: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    const data = buf.length === 1 ? buf[0] : buf.join("");
+    buf = [];
+    if (!write(data)) onBlocked();
+  };
+  return (line) => {
+    buf.push(line);
+    if (!scheduled) {
+      scheduled = true;
+      queueMicrotask(flush);
+    }
+  };
+}
+
+/**
+ * Runs the proxy until the host or the server goes away.
+ *
+ * @returns the exit code: the server's own code, 128+signal if it was killed by a signal
+ */
+export function runProxy(argv: readonly string[], opts: RunProxyOptions): Promise<number> {
+  const proc = ServerProcess.start(argv, { passStderr: true });
+  const serverOut = proc.child.stdout!;
+  const serverIn = proc.child.stdin!;
+  const hostIn = process.stdin;
+
+  const toHost = lineWriter((d) => process.stdout.write(d), () => {
+    serverOut.pause();
+    process.stdout.once("drain", () => serverOut.resume());
+  });
+  const toServer = lineWriter((d) => proc.write(d), () => {
+    hostIn.pause();
+    serverIn.once("drain", () => hostIn.resume());
+  });
+
+  const session = new ProxySession({
+    mode: opts.mode,
+    failOn: opts.failOn,
+    lockfile: opts.lockfile,
+    policy: opts.policy,
+    log: opts.log,
+    toHost,
+    toServer,
+    maxPending: opts.maxPending,
+    requestTtlMs: opts.requestTtlMs,
+    preflightTimeoutMs: opts.preflightTimeoutMs,
+  });
+
+  const hostReader = new LineReader({
+    onLine: (l) => session.onHostLine(l),
+    onOversize: (n) => session.onHostOversize(n),
+  }, MAX_LINE_BYTES);
+  const serverReader = new LineReader({
+    onLine: (l) => session.onServerLine(l),
+    onOversize: (n) => session.onServerOversize(n),
+  }, MAX_LINE_BYTES);
+
+  serverOut.on("data", (c: Uint8Array) => serverReader.push(c));
+  serverOut.on("end", () => serverReader.end());
+  hostIn.on("data", (c: Uint8Array) => hostReader.push(c));
+
+  let hostGone = false;
+  hostIn.on("end", () => {
+    hostReader.end();
+    hostGone = true;
+    opts.log.write({ level: "info", event: "host.eof", reason: "host closed stdin; stopping the server" });
+    void proc.stop(opts.graceMs ?? 2000);
+  });
+
+  const forward = (sig: NodeJS.Signals) => () => {
+    opts.log.write({ level: "info", event: "signal", reason: `forwarding ${sig} to the server` });
+    proc.signal(sig);
+  };
+  const onInt = forward("SIGINT");
+  const onTerm = forward("SIGTERM");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+
+  return proc.exited.then(async (exit) => {
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+    const desc = proc.describeExit();
+    if (!hostGone) {
+      opts.log.write({ level: proc.spawnError ? "error" : "warn", event: "server.exit", reason: `the server ${desc}` });
+    }
+    session.serverExited(desc);
+    hostIn.pause();
+    hostIn.destroy();
+    // Let queued lines reach the host before we exit.
+    await new Promise<void>((r) => queueMicrotask(r));
+    await new Promise<void>((r) => process.stdout.write("", () => r()));
+    if (proc.spawnError) {
+      throw new McpTrustError(`server ${desc}`, { hint: "check the command after `--`; it is run as given, without a shell" });
+    }
+    if (exit.signal) return 128 + (SIGNALS[exit.signal] ?? 1);
+    return exit.code ?? 1;
+  });
+}

@@ -1,0 +1,528 @@
+/**
+ * The proxy session: stands between the host (our stdin/stdout) and the server (a child process) and
+ * enforces the lockfile on every JSON-RPC message (design "The main job, as data"; reference §5, whose
+ * gaps this fixes).
+ *
+ * Host -> server: parse, validate the id, ask the policy, then forward with a fresh proxy id or answer
+ * with a JSON-RPC error. Server -> host: only responses to pending requests pass (ids restored), list
+ * results are verified item by item, server-to-client requests get their own id translation.
+ * After the host's initialize exchange, a preflight lists the live server's interface on the same
+ * process (no second spawn, no time-of-check/time-of-use gap) before any further host request is served.
+ *
+ * Pure of I/O: the owner passes `toHost` / `toServer` writers and feeds lines and events in.
+ *
+ * @module
+ */
+import { compareLockfile, maxSeverity } from "../drift/compare.ts";
+import { SEVERITY_RANK, type DriftItem, type Severity } from "../drift/types.ts";
+import type { LoadedLockfile } from "../lockfile/load.ts";
+import { McpClient } from "../mcp/client.ts";
+import { listInterface } from "../mcp/interface.ts";
+import { ErrorCode, errorResponseLine, isObject, type JsonRpcId } from "../mcp/jsonrpc.ts";
+import type { AuditLog } from "../observe/audit_log.ts";
+import { IdTable, TableFullError } from "./id_table.ts";
+import { type ItemKind, LIST_KINDS, type ProxyPolicy } from "./policy_port.ts";
+import { scanTopLevel, splice } from "./top_level.ts";
+
+/** Enforcement modes (reference §5.6). */
+export type ProxyMode = "enforce" | "filter-only" | "audit-only";
+
+/** Session options. */
+export interface ProxySessionOptions {
+  mode: ProxyMode;
+  /** Preflight drift at or above this severity denies (enforce mode). */
+  failOn: Severity;
+  lockfile: LoadedLockfile;
+  policy: ProxyPolicy;
+  log: AuditLog;
+  /** Writes one line (with newline) to the host. */
+  toHost: (line: string) => void;
+  /** Writes one line (with newline) to the server. */
+  toServer: (line: string) => void;
+  /** Most host requests waiting for the server. Default 1024. */
+  maxPending?: number;
+  /** A pending request expires after this many ms (the host gets an error). Default 300 000. */
+  requestTtlMs?: number;
+  /** Deadline for the preflight listing, ms. Default 10 000. */
+  preflightTimeoutMs?: number;
+  /** Largest host id accepted, in bytes of its JSON text. Default 256 (reference §5.3). */
+  maxIdBytes?: number;
+}
+
+const DENIED = "MCPTRUST_DENIED";
+const PREFLIGHT_PREFIX = "mcptrust-preflight-";
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** Methods that reach the server even while the preflight is running or has denied. */
+const LIFECYCLE = new Set(["initialize", "ping"]);
+
+interface HostPending {
+  /** The host's id exactly as its JSON text (numbers keep every digit). */
+  rawId: string;
+  listKind?: ItemKind;
+}
+
+/** The proxy session. */
+export class ProxySession {
+  readonly #o: Required<Omit<ProxySessionOptions, "lockfile" | "policy" | "log" | "toHost" | "toServer">> & ProxySessionOptions;
+  /** Host requests forwarded to the server, by proxy id. */
+  readonly #hostPending: IdTable<HostPending>;
+  /** Server-to-client requests forwarded to the host, by the id we gave the host. */
+  readonly #serverPending: IdTable<{ rawId: string }>;
+  readonly #preflight: McpClient;
+  #phase: "init" | "awaiting-initialized" | "preflight" | "ready" | "denied" = "init";
+  #deniedReason = "";
+  #queue: string[] = [];
+  #sweep: ReturnType<typeof setInterval> | undefined;
+  /** Resolves when the preflight has finished (or immediately if it never runs). */
+  preflightDone: Promise<void>;
+  #resolvePreflight!: () => void;
+  /** Drift found by the preflight (for the command's summary). */
+  preflightDrift: DriftItem[] = [];
+
+  constructor(opts: ProxySessionOptions) {
+    this.#o = {
+      maxPending: 1024,
+      requestTtlMs: 300_000,
+      preflightTimeoutMs: 10_000,
+      maxIdBytes: 256,
+      ...opts,
+    };
+    this.#hostPending = new IdTable("mcpt-", { max: this.#o.maxPending, ttlMs: this.#o.requestTtlMs });
+    this.#serverPending = new IdTable("mcpt-s-", { max: this.#o.maxPending, ttlMs: this.#o.requestTtlMs });
+    this.#preflight = new McpClient({ send: (l) => this.#o.toServer(l), idPrefix: PREFLIGHT_PREFIX });
+    this.preflightDone = new Promise((r) => this.#resolvePreflight = r);
+    const every = Math.max(250, Math.min(5000, Math.floor(this.#o.requestTtlMs / 4)));
+    this.#sweep = setInterval(() => this.expire(), every);
+    (this.#sweep as { unref?: () => void }).unref?.();
+  }
+
+  /** Pending host requests (for tests and the overload log). */
+  get pendingCount(): number {
+    return this.#hostPending.size;
+  }
+
+  // ---------------------------------------------------------------- host -> server
+
+  /** Handles one line from the host (without its newline). */
+  onHostLine(bytes: Uint8Array): void {
+    const text = decoder.decode(bytes);
+    if (text.trim() === "") return; // blank lines carry nothing; the session goes on
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      this.#o.log.write({ level: "warn", event: "host.invalid_json", reason: "host sent a line that is not JSON", bytes: bytes.length });
+      this.#o.toHost(errorResponseLine(null, ErrorCode.ParseError, "Parse error: the line is not valid JSON"));
+      return;
+    }
+    if (Array.isArray(msg)) {
+      // Batches (JSON-RPC 2.0 §6; removed from MCP in 2025-06-18): every element under the same rules.
+      if (msg.length === 0) this.#o.toHost(errorResponseLine(null, ErrorCode.InvalidRequest, "Invalid Request: empty batch"));
+      for (const el of msg) this.#hostMessage(JSON.stringify(el), el);
+      return;
+    }
+    this.#hostMessage(text, msg);
+  }
+
+  /** Reports a host line over the size cap. */
+  onHostOversize(bytes: number): void {
+    this.#o.log.write({ level: "warn", event: "host.oversize_line", reason: `line of ${bytes} bytes over the limit dropped`, bytes });
+    this.#o.toHost(errorResponseLine(null, ErrorCode.InvalidRequest, "Invalid Request: line exceeds the size limit and was dropped"));
+  }
+
+  #hostMessage(text: string, msg: unknown): void {
+    if (!isObject(msg)) {
+      this.#o.toHost(errorResponseLine(null, ErrorCode.InvalidRequest, "Invalid Request: not a JSON-RPC object"));
+      return;
+    }
+    const spans = scanTopLevel(text);
+    if (!spans) {
+      this.#o.log.write({ level: "warn", event: "host.invalid_request", reason: "duplicate top-level keys" });
+      this.#o.toHost(errorResponseLine(null, ErrorCode.InvalidRequest, "Invalid Request: duplicate keys"));
+      return;
+    }
+    const method = msg.method;
+    const hasId = spans.has("id");
+    if (typeof method !== "string") {
+      if (hasId && ("result" in msg || "error" in msg)) return this.#hostResponse(text, msg, spans);
+      this.#o.toHost(errorResponseLine(null, ErrorCode.InvalidRequest, "Invalid Request: no method"));
+      return;
+    }
+    if (!hasId) return this.#hostNotification(text, method, msg.params);
+
+    const span = spans.get("id")!;
+    const rawId = text.slice(span[0], span[1]);
+    const id = msg.id;
+    const idOk = id === null || typeof id === "number" || typeof id === "string";
+    if (!idOk || encoder.encode(rawId).length > this.#o.maxIdBytes) {
+      const why = idOk ? `id longer than ${this.#o.maxIdBytes} bytes` : "id must be a string, number or null";
+      this.#o.log.write({ level: "warn", event: "host.invalid_id", method, reason: why });
+      this.#o.toHost(errorResponseLine(null, ErrorCode.InvalidRequest, `Invalid Request: ${why}`));
+      return;
+    }
+
+    if (this.#phase === "denied" && !LIFECYCLE.has(method)) {
+      return this.#deny(rawId, method, "", this.#deniedReason, "preflight");
+    }
+    if (this.#phase === "awaiting-initialized" && !LIFECYCLE.has(method)) this.#startPreflight();
+    if (this.#phase === "preflight" && !LIFECYCLE.has(method)) {
+      this.#queue.push(text);
+      return;
+    }
+    this.#hostRequest(text, msg, rawId, method);
+  }
+
+  #hostRequest(text: string, msg: Record<string, unknown>, rawId: string, method: string): void {
+    const verdict = this.#o.policy.checkHostMessage(method, msg.params);
+    if (!verdict.allow) {
+      // Only enforce mode blocks requests; filter-only filters lists, audit-only records (reference §5.6).
+      if (this.#o.mode === "enforce") return this.#deny(rawId, method, identifierOf(method, msg.params), verdict.reason ?? "denied", "block");
+      this.#o.log.write({
+        level: "warn",
+        event: "would_block",
+        method,
+        identifier: identifierOf(method, msg.params),
+        reason: verdict.reason,
+      });
+    }
+    const list = LIST_KINDS[method];
+    let proxyId: string;
+    try {
+      proxyId = this.#hostPending.add(msg.id as JsonRpcId, method, { rawId, listKind: list?.kind });
+    } catch (err) {
+      if (err instanceof TableFullError) {
+        this.#o.log.write({ level: "warn", event: "overload", method, reason: err.message });
+        this.#o.toHost(errorLine(rawId, ErrorCode.Overloaded, "MCPTRUST_OVERLOADED: proxy at capacity, cannot process request safely"));
+      } else {
+        // RNG failure: fail closed.
+        this.#deny(rawId, method, "", `cannot generate a request id: ${(err as Error).message}`, "block");
+      }
+      return;
+    }
+    // Re-serialize from the parsed value: the server receives exactly what was checked (no duplicate
+    // keys or other parser differentials), and never the host's id.
+    msg.id = proxyId;
+    this.#o.toServer(JSON.stringify(msg) + "\n");
+    void text;
+  }
+
+  #hostNotification(text: string, method: string, params: unknown): void {
+    if (method === "notifications/cancelled" && isObject(params)) {
+      // The server only knows our ids: translate, or drop a cancel for a request it never saw.
+      const proxyId = this.#hostPending.findByOriginal(params.requestId as JsonRpcId);
+      if (proxyId === undefined) {
+        this.#o.log.write({ level: "info", event: "drop", method, reason: "cancel for a request that is not pending" });
+        return;
+      }
+      this.#o.toServer(JSON.stringify({ jsonrpc: "2.0", method, params: { ...params, requestId: proxyId } }) + "\n");
+      return;
+    }
+    if (this.#phase === "denied" && method !== "notifications/initialized") return;
+    const verdict = this.#o.policy.checkHostMessage(method, params);
+    if (!verdict.allow) {
+      if (this.#o.mode === "enforce") {
+        // Denied notifications are dropped: there is no id to answer.
+        this.#o.log.write({ level: "warn", event: "block", method, reason: verdict.reason, is_notification: true });
+        return;
+      }
+      this.#o.log.write({ level: "warn", event: "would_block", method, reason: verdict.reason, is_notification: true });
+    }
+    this.#o.toServer(text.endsWith("\n") ? text : text + "\n");
+    if (method === "notifications/initialized" && this.#phase === "awaiting-initialized") this.#startPreflight();
+  }
+
+  /** The host answers a server-to-client request: restore the server's id. */
+  #hostResponse(text: string, msg: Record<string, unknown>, spans: Map<string, [number, number]>): void {
+    const entry = this.#serverPending.take(msg.id);
+    if (!entry) {
+      this.#o.log.write({ level: "warn", event: "drop", reason: "host response to no pending server request", id: String(msg.id).slice(0, 80) });
+      return;
+    }
+    this.#o.toServer(splice(text, spans.get("id")!, entry.meta!.rawId) + "\n");
+  }
+
+  #deny(rawId: string, method: string, identifier: string, reason: string, event: string): void {
+    this.#o.log.write({ level: "warn", event, method, identifier, reason });
+    this.#o.toHost(errorLine(rawId, ErrorCode.Denied, `${DENIED}: ${reason}`));
+  }
+
+  // ---------------------------------------------------------------- server -> host
+
+  /** Handles one line from the server (without its newline). */
+  onServerLine(bytes: Uint8Array): void {
+    const text = decoder.decode(bytes);
+    if (text.trim() === "") return;
+    // Responses are the hot path and can be large: find the id without building the message.
+    const spans = scanTopLevel(text);
+    if (!spans) return this.#serverOther(text);
+    const hasMethod = spans.has("method");
+    const idSpan = spans.get("id");
+    if (!hasMethod && idSpan && (spans.has("result") || spans.has("error"))) {
+      return this.#serverResponse(text, spans, idSpan);
+    }
+    this.#serverOther(text);
+  }
+
+  /** Reports a server line over the size cap. */
+  onServerOversize(bytes: number): void {
+    this.#o.log.write({ level: "warn", event: "server.oversize_line", reason: `line of ${bytes} bytes over the limit dropped`, bytes });
+  }
+
+  #serverResponse(text: string, spans: Map<string, [number, number]>, idSpan: [number, number]): void {
+    const rawId = text.slice(idSpan[0], idSpan[1]);
+    if (rawId.startsWith(`"${PREFLIGHT_PREFIX}`)) {
+      let msg: unknown;
+      try {
+        msg = JSON.parse(text);
+      } catch {
+        return this.#o.log.write({ level: "warn", event: "server.invalid_json", reason: "unparseable preflight response" });
+      }
+      this.#preflight.handleMessage(msg as Record<string, unknown>);
+      return;
+    }
+    let id: unknown;
+    try {
+      id = JSON.parse(rawId);
+    } catch {
+      id = undefined;
+    }
+    const entry = this.#hostPending.take(id);
+    if (!entry) {
+      this.#o.log.write({ level: "warn", event: "drop", reason: "response with an unknown, duplicate or expired id", id: rawId.slice(0, 80) });
+      return;
+    }
+    const { rawId: hostRawId, listKind } = entry.meta!;
+    if (entry.method === "initialize" && spans.has("result")) {
+      try {
+        this.initializeSeen((JSON.parse(text) as Record<string, unknown>).result);
+      } catch { /* forwarded as is; the host will see the malformed result */ }
+    }
+    if (spans.has("error") || !listKind) {
+      // A response with both result and error is answered as the error (reference §5.4).
+      if (spans.has("error") && spans.has("result")) {
+        let msg: Record<string, unknown>;
+        try {
+          msg = JSON.parse(text);
+        } catch {
+          return this.#o.log.write({ level: "warn", event: "server.invalid_json", method: entry.method });
+        }
+        delete msg.result;
+        msg.id = 0;
+        const line = JSON.stringify(msg);
+        this.#o.toHost(splice(line, scanTopLevel(line)!.get("id")!, hostRawId) + "\n");
+        return;
+      }
+      this.#o.toHost(splice(text, idSpan, hostRawId) + "\n");
+      return;
+    }
+    this.#listResponse(text, entry.method, listKind!, hostRawId);
+  }
+
+  #listResponse(text: string, method: string, kind: ItemKind, hostRawId: string): void {
+    let msg: Record<string, unknown>;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      this.#o.log.write({ level: "warn", event: "server.invalid_json", method, reason: "unparseable list result dropped" });
+      this.#o.toHost(errorLine(hostRawId, ErrorCode.InternalError, "MCPTRUST: the server's list result was not valid JSON"));
+      return;
+    }
+    const result = msg.result;
+    const key = LIST_KINDS[method].key;
+    if (isObject(result) && Array.isArray(result[key])) {
+      const kept: unknown[] = [];
+      for (const item of result[key] as unknown[]) {
+        if (!isObject(item)) continue;
+        const v = this.#o.policy.checkListItem(kind, item);
+        if (v.allow) kept.push(item);
+        else if (this.#o.mode === "audit-only") {
+          kept.push(item);
+          this.#o.log.write({ level: "warn", event: "would_drop", method, identifier: itemKey(kind, item), reason: v.reason });
+        } else {
+          this.#o.log.write({ level: "warn", event: "drop", method, identifier: itemKey(kind, item), reason: v.reason });
+        }
+      }
+      // Every other result field (nextCursor, _meta, ...) is kept: pagination works through the proxy.
+      result[key] = kept;
+    }
+    msg.id = 0;
+    const line = JSON.stringify(msg);
+    this.#o.toHost(splice(line, scanTopLevel(line)!.get("id")!, hostRawId) + "\n");
+  }
+
+  /** Server requests, notifications, and anything malformed. */
+  #serverOther(text: string): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      this.#o.log.write({ level: "warn", event: "server.invalid_json", reason: "server sent a line that is not JSON; dropped" });
+      return;
+    }
+    if (Array.isArray(msg)) {
+      for (const el of msg) this.onServerLine(encoder.encode(JSON.stringify(el)));
+      return;
+    }
+    if (!isObject(msg) || typeof msg.method !== "string") {
+      // A result or error without a usable id cannot answer anything: injection, drop it.
+      this.#o.log.write({ level: "warn", event: "drop", reason: "server message that is neither a request, a notification nor a response to a pending request" });
+      return;
+    }
+    const method = msg.method;
+    if ("id" in msg) {
+      // Server-to-client request (sampling, roots, elicitation, ping): its own id translation.
+      const spans = scanTopLevel(text);
+      const span = spans?.get("id");
+      if (!span) return;
+      let hostId: string;
+      try {
+        hostId = this.#serverPending.add(msg.id as JsonRpcId, method, { rawId: text.slice(span[0], span[1]) });
+      } catch (err) {
+        this.#o.log.write({ level: "warn", event: "overload", method, reason: (err as Error).message });
+        this.#o.toServer(errorLine(text.slice(span[0], span[1]), ErrorCode.Overloaded, "MCPTRUST_OVERLOADED: proxy at capacity"));
+        return;
+      }
+      this.#o.toHost(splice(text, span, JSON.stringify(hostId)) + "\n");
+      return;
+    }
+    // Notifications.
+    if (method.endsWith("/list_changed")) {
+      const kind = ({
+        "notifications/tools/list_changed": "tool",
+        "notifications/prompts/list_changed": "prompt",
+        "notifications/resources/list_changed": "resource",
+      } as Record<string, ItemKind>)[method];
+      if (kind) this.#o.policy.markStale(kind);
+      if (kind === "resource") this.#o.policy.markStale("template");
+    } else if (method === "notifications/cancelled" && isObject(msg.params)) {
+      const hostId = this.#serverPending.findByOriginal(msg.params.requestId as JsonRpcId);
+      if (hostId === undefined) return;
+      this.#o.toHost(JSON.stringify({ ...msg, params: { ...msg.params, requestId: hostId } }) + "\n");
+      return;
+    }
+    this.#o.toHost(text + "\n");
+  }
+
+  // ---------------------------------------------------------------- preflight and lifecycle
+
+  /**
+   * Marks that the server's initialize response has reached the host: from then on the session waits
+   * for notifications/initialized (or the host's next request) to run the preflight.
+   */
+  initializeSeen(result: unknown): void {
+    if (this.#phase !== "init") return;
+    if (isObject(result)) {
+      this.#preflight.info = {
+        protocolVersion: String(result.protocolVersion ?? ""),
+        capabilities: isObject(result.capabilities) ? result.capabilities : {},
+        serverInfo: isObject(result.serverInfo)
+          ? { ...result.serverInfo, name: String(result.serverInfo.name ?? "") }
+          : { name: "" },
+      };
+    }
+    this.#phase = "awaiting-initialized";
+  }
+
+  #startPreflight(): void {
+    if (this.#phase !== "awaiting-initialized") return;
+    this.#phase = "preflight";
+    const timer = setTimeout(
+      () => this.#preflight.fail(new Error(`the server did not finish listing within ${this.#o.preflightTimeoutMs / 1000}s`)),
+      this.#o.preflightTimeoutMs,
+    );
+    listInterface(this.#preflight)
+      .then((iface) => {
+        const report = compareLockfile(this.#o.lockfile, iface);
+        this.preflightDrift = report.items;
+        // Seed the core's per-item state from the live lists.
+        for (const t of iface.tools) this.#o.policy.checkListItem("tool", t);
+        for (const p of iface.prompts) this.#o.policy.checkListItem("prompt", p);
+        for (const r of iface.resources) this.#o.policy.checkListItem("resource", r);
+        for (const t of iface.resourceTemplates) this.#o.policy.checkListItem("template", t);
+        const top = maxSeverity(report.items);
+        for (const d of report.items) {
+          this.#o.log.write({ level: "warn", event: "drift", identifier: d.identifier, reason: d.message, type: d.type, severity: d.severity });
+        }
+        if (top && SEVERITY_RANK[top] >= SEVERITY_RANK[this.#o.failOn]) {
+          const at = report.items.filter((d) => SEVERITY_RANK[d.severity] >= SEVERITY_RANK[this.#o.failOn]);
+          const what = at.slice(0, 3).map((d) => d.message).join("; ") + (at.length > 3 ? `; and ${at.length - 3} more` : "");
+          const reason = `the server has drifted from the lockfile (${what}); run \`mcptrust check\` to see the drift, and re-lock after review`;
+          if (this.#o.mode === "enforce") return this.#denyAll(reason);
+          this.#o.log.write({ level: "warn", event: "preflight.drift_continue", reason });
+        }
+        this.#ready();
+      })
+      .catch((err) => {
+        const reason = `preflight failed: ${(err as Error).message}`;
+        if (this.#o.mode === "enforce") return this.#denyAll(reason + "; every request is denied until the server lists cleanly");
+        this.#o.log.write({ level: "warn", event: "preflight.error_continue", reason });
+        this.#ready();
+      })
+      .finally(() => {
+        clearTimeout(timer);
+        this.#resolvePreflight();
+      });
+  }
+
+  #denyAll(reason: string): void {
+    this.#phase = "denied";
+    this.#deniedReason = reason;
+    this.#o.log.write({ level: "error", event: "preflight.denied", reason });
+    this.#flushQueue();
+  }
+
+  #ready(): void {
+    this.#phase = "ready";
+    this.#flushQueue();
+  }
+
+  #flushQueue(): void {
+    const q = this.#queue;
+    this.#queue = [];
+    for (const text of q) this.#hostMessage(text, JSON.parse(text));
+  }
+
+  /** Expires pending requests: the host gets an error for each, so nothing waits forever. */
+  expire(now: number = Date.now()): void {
+    for (const [, e] of this.#hostPending.expire(now)) {
+      this.#o.log.write({ level: "warn", event: "expire", method: e.method, reason: "server did not answer in time" });
+      this.#o.toHost(errorLine(e.meta!.rawId, ErrorCode.InternalError, `MCPTRUST_TIMEOUT: the server did not answer ${e.method} within ${this.#o.requestTtlMs / 1000}s`));
+    }
+    this.#serverPending.expire(now);
+  }
+
+  /** The server is gone: every pending host request gets an error; the preflight (if running) fails. */
+  serverExited(description: string): void {
+    this.#preflight.fail(new Error(`the server ${description}`));
+    for (const [, e] of this.#hostPending.drain()) {
+      this.#o.toHost(errorLine(e.meta!.rawId, ErrorCode.InternalError, `MCPTRUST: the server ${description} before answering`));
+    }
+    this.close();
+  }
+
+  /** Stops timers. */
+  close(): void {
+    if (this.#sweep) clearInterval(this.#sweep);
+    this.#sweep = undefined;
+  }
+}
+
+function errorLine(rawId: string, code: number, message: string): string {
+  const line = JSON.stringify({ jsonrpc: "2.0", id: 0, error: { code, message } });
+  return splice(line, scanTopLevel(line)!.get("id")!, rawId) + "\n";
+}
+
+function identifierOf(method: string, params: unknown): string {
+  if (!isObject(params)) return "";
+  if (typeof params.name === "string") return params.name;
+  if (typeof params.uri === "string") return params.uri;
+  if (isObject(params.ref)) return String(params.ref.name ?? params.ref.uri ?? "");
+  void method;
+  return "";
+}
+
+function itemKey(kind: ItemKind, item: Record<string, unknown>): string {
+  return String(kind === "resource" ? item.uri : kind === "template" ? item.uriTemplate : item.name);
+}
