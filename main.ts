@@ -12,6 +12,7 @@ import { COMMIT, VERSION } from "./lib/version.ts";
 import { checkCommand, diffCommand } from "./commands/check.ts";
 import { keygenCommand } from "./commands/keygen.ts";
 import { lockCommand } from "./commands/lock.ts";
+import { proxyCommand } from "./commands/proxy.ts";
 import { scanCommand } from "./commands/scan.ts";
 import { signCommand } from "./commands/sign.ts";
 import { verifyCommand } from "./commands/verify.ts";
@@ -40,6 +41,7 @@ function buildProgram(): Command {
   program.addCommand(diffCommand());
   program.addCommand(keygenCommand());
   program.addCommand(lockCommand());
+  program.addCommand(proxyCommand());
   program.addCommand(scanCommand());
   program.addCommand(signCommand());
   program.addCommand(verifyCommand());

@@ -20,6 +20,11 @@ export function parseDuration(text: string): number {
   return ms;
 }
 
+/** Parses the proxy's --fail-on: a severity, or "none" (preflight drift is logged, never denies everything). */
+export function parseProxyFailOn(text: string): Severity | "none" {
+  return text.toLowerCase() === "none" ? "none" : parseSeverity(text);
+}
+
 /** Parses --fail-on (case-insensitive): critical, moderate or info. */
 export function parseSeverity(text: string): Severity {
   const s = text.toLowerCase();

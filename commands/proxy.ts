@@ -14,7 +14,7 @@ import { openAuditLog } from "../lib/observe/audit_log.ts";
 import { createCorePolicy } from "../lib/proxy/core_policy.ts";
 import { runProxy } from "../lib/proxy/run_proxy.ts";
 import type { ProxyMode } from "../lib/proxy/session.ts";
-import { out, parseDuration, parseSeverity, SERVER_ARGS_HELP, serverArgv } from "./options.ts";
+import { out, parseDuration, parseProxyFailOn, SERVER_ARGS_HELP, serverArgv } from "./options.ts";
 
 /** What a lockfile allows, as `--print-effective-allowlist` prints it (Go field names plus resources). */
 export function effectiveAllowlist(path: string, lock: LockfileV3) {
@@ -42,8 +42,10 @@ export function proxyCommand() {
     .option("--audit-only", "block nothing, filter nothing; log every would-be block")
     .option("--filter-only", "filter list results, let calls through (logged)")
     .addOption(
-      new Option("--fail-on <severity>", "preflight drift at or above this severity denies (enforce mode)")
-        .argParser(parseSeverity).default("critical" as Severity),
+      new Option(
+        "--fail-on <severity>",
+        "preflight drift at or above this severity denies every request (critical, moderate, info, or none)",
+      ).argParser(parseProxyFailOn).default("critical" as Severity | "none"),
     )
     .option("--timeout <duration>", "deadline for the preflight listing", parseDuration, 10_000)
     .option("--request-timeout <duration>", "a request the server has not answered by then gets an error", parseDuration, 300_000)
@@ -61,7 +63,10 @@ Examples:
 Modes: enforce (default) filters lists and blocks calls, reads and unknown methods with -32001
 MCPTRUST_DENIED; --filter-only filters lists only; --audit-only changes nothing and logs what it would do.
 Before serving the host, the proxy lists the live server itself (same process) and compares it with the
-lockfile; drift at or above --fail-on denies every request in enforce mode.
+lockfile; drift at or above --fail-on denies every request in enforce mode. Whatever --fail-on says,
+every list result is verified item by item: an item that is not locked, or whose description, schema
+or annotations changed, is removed, and calls to it are denied. To allow only some of a server's tools,
+delete the others from the lockfile and run with --fail-on none.
 Exit code: the server's own (128+N if killed by signal N); 2 if the proxy could not start.`,
     )
     .action(async (server, opts) => {

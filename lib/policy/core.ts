@@ -219,7 +219,8 @@ export class PolicyCore {
   static load(bytes?: Uint8Array): PolicyCore {
     let instance: WebAssembly.Instance;
     try {
-      const module = new WebAssembly.Module(bytes ?? fromBase64(POLICY_CORE_WASM_BASE64));
+      // Copied so the module sees a plain ArrayBuffer whatever backs the caller's view.
+      const module = new WebAssembly.Module(bytes ? new Uint8Array(bytes) : fromBase64(POLICY_CORE_WASM_BASE64));
       instance = new WebAssembly.Instance(module, {});
     } catch (err) {
       throw new PolicyCoreError(

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { hashString } from "../lockfile/hashes.ts";
 import { lockPrompt, lockResource, lockTemplate, lockTool } from "../lockfile/build.ts";
 import type { LockfileV3, PromptLock, StaticResourceLock, TemplateLock, ToolLock } from "../lockfile/types.ts";
 import type { McpPrompt, McpResource, McpResourceTemplate, McpTool } from "../mcp/types.ts";
@@ -19,8 +20,9 @@ const TEMPLATE_FIELDS = ["templateHash", "nameHash", "descriptionHash"] as const
 const TEMPLATE_FIELDS_GO = ["templateHash"] as const;
 const RESOURCE_FIELDS = ["nameHash", "descriptionHash", "mimeTypeHash"] as const;
 
+/** sha256 over the selected hash fields: a fixed-size fingerprint whatever the item carries. */
 function join<T>(entry: T, fields: readonly (keyof T)[]): string {
-  return fields.map((f) => String(entry[f] ?? "")).join("|");
+  return hashString(fields.map((f) => `${String(f)}=${String(entry[f] ?? "")}`).join("\n"));
 }
 
 /** True if the lockfile carries this tool's extensions (it always writes `resources.static`). */

@@ -18,8 +18,11 @@ export interface PolicyVerdict {
 export interface ProxyPolicy {
   /** Decision for a host request or notification by method and params. */
   checkHostMessage(method: string, params: unknown): PolicyVerdict;
-  /** Decision for one list item; also records whether the item is verified or drifted for later calls. */
-  checkListItem(kind: ItemKind, item: Record<string, unknown>): PolicyVerdict;
+  /**
+   * Decisions for the items of one list result (one page), in order; also records whether each item is
+   * verified or drifted for later calls.
+   */
+  checkList(kind: ItemKind, items: readonly Record<string, unknown>[]): PolicyVerdict[];
   /** A `notifications/<kind>s/list_changed`: verification state is stale until the next list. */
   markStale(kind: ItemKind): void;
 }

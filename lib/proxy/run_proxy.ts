@@ -18,7 +18,7 @@ import { type ProxyMode, ProxySession } from "./session.ts";
 /** Options for {@link runProxy}. */
 export interface RunProxyOptions {
   mode: ProxyMode;
-  failOn: Severity;
+  failOn: Severity | "none";
   lockfile: LoadedLockfile;
   policy: ProxyPolicy;
   log: AuditLog;

@@ -30,8 +30,8 @@ export type ProxyMode = "enforce" | "filter-only" | "audit-only";
 /** Session options. */
 export interface ProxySessionOptions {
   mode: ProxyMode;
-  /** Preflight drift at or above this severity denies (enforce mode). */
-  failOn: Severity;
+  /** Preflight drift at or above this severity denies everything (enforce mode); "none": never. */
+  failOn: Severity | "none";
   lockfile: LoadedLockfile;
   policy: ProxyPolicy;
   log: AuditLog;
@@ -71,7 +71,12 @@ export class ProxySession {
   /** Server-to-client requests forwarded to the host, by the id we gave the host. */
   readonly #serverPending: IdTable<{ rawId: string }>;
   readonly #preflight: McpClient;
-  #phase: "init" | "awaiting-initialized" | "preflight" | "ready" | "denied" = "init";
+  /**
+   * fresh: no initialize seen; initializing: the host's initialize is at the server (host requests wait);
+   * awaiting-initialized: answered, waiting for notifications/initialized; preflight: listing (requests
+   * wait); ready; denied: preflight found drift or failed (enforce mode).
+   */
+  #phase: "fresh" | "initializing" | "awaiting-initialized" | "preflight" | "ready" | "denied" = "fresh";
   #deniedReason = "";
   #queue: string[] = [];
   #sweep: ReturnType<typeof setInterval> | undefined;
@@ -167,10 +172,16 @@ export class ProxySession {
       return this.#deny(rawId, method, "", this.#deniedReason, "preflight");
     }
     if (this.#phase === "awaiting-initialized" && !LIFECYCLE.has(method)) this.#startPreflight();
-    if (this.#phase === "preflight" && !LIFECYCLE.has(method)) {
+    if ((this.#phase === "preflight" || this.#phase === "initializing") && !LIFECYCLE.has(method)) {
+      // Hold the request until the preflight has verified the live server (bounded like pending requests).
+      if (this.#queue.length >= this.#o.maxPending) {
+        this.#o.toHost(errorLine(rawId, ErrorCode.Overloaded, "MCPTRUST_OVERLOADED: too many requests before the server was verified"));
+        return;
+      }
       this.#queue.push(text);
       return;
     }
+    if (method === "initialize" && this.#phase === "fresh") this.#phase = "initializing";
     this.#hostRequest(text, msg, rawId, method);
   }
 
@@ -294,10 +305,16 @@ export class ProxySession {
       return;
     }
     const { rawId: hostRawId, listKind } = entry.meta!;
-    if (entry.method === "initialize" && spans.has("result")) {
-      try {
-        this.initializeSeen((JSON.parse(text) as Record<string, unknown>).result);
-      } catch { /* forwarded as is; the host will see the malformed result */ }
+    if (entry.method === "initialize") {
+      if (spans.has("result") && !spans.has("error")) {
+        try {
+          this.initializeSeen((JSON.parse(text) as Record<string, unknown>).result);
+        } catch { /* forwarded as is; the host will see the malformed result */ }
+      } else if (this.#phase === "initializing") {
+        // The server refused initialize: nothing was verified, so waiting requests are decided as they are.
+        this.#phase = "fresh";
+        queueMicrotask(() => this.#flushQueue());
+      }
     }
     if (spans.has("error") || !listKind) {
       // A response with both result and error is answered as the error (reference §5.4).
@@ -333,9 +350,11 @@ export class ProxySession {
     const key = LIST_KINDS[method].key;
     if (isObject(result) && Array.isArray(result[key])) {
       const kept: unknown[] = [];
-      for (const item of result[key] as unknown[]) {
-        if (!isObject(item)) continue;
-        const v = this.#o.policy.checkListItem(kind, item);
+      const items = (result[key] as unknown[]).filter(isObject);
+      const verdicts = this.#o.policy.checkList(kind, items);
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i];
+        const v = verdicts[i] ?? { allow: false, reason: "no decision" };
         if (v.allow) kept.push(item);
         else if (this.#o.mode === "audit-only") {
           kept.push(item);
@@ -412,7 +431,7 @@ export class ProxySession {
    * for notifications/initialized (or the host's next request) to run the preflight.
    */
   initializeSeen(result: unknown): void {
-    if (this.#phase !== "init") return;
+    if (this.#phase !== "initializing" && this.#phase !== "fresh") return;
     if (isObject(result)) {
       this.#preflight.info = {
         protocolVersion: String(result.protocolVersion ?? ""),
@@ -423,6 +442,8 @@ export class ProxySession {
       };
     }
     this.#phase = "awaiting-initialized";
+    // Requests already waiting mean the host will not pause for notifications/initialized.
+    if (this.#queue.length) this.#startPreflight();
   }
 
   #startPreflight(): void {
@@ -437,16 +458,17 @@ export class ProxySession {
         const report = compareLockfile(this.#o.lockfile, iface);
         this.preflightDrift = report.items;
         // Seed the core's per-item state from the live lists.
-        for (const t of iface.tools) this.#o.policy.checkListItem("tool", t);
-        for (const p of iface.prompts) this.#o.policy.checkListItem("prompt", p);
-        for (const r of iface.resources) this.#o.policy.checkListItem("resource", r);
-        for (const t of iface.resourceTemplates) this.#o.policy.checkListItem("template", t);
+        this.#o.policy.checkList("tool", iface.tools);
+        this.#o.policy.checkList("prompt", iface.prompts);
+        this.#o.policy.checkList("resource", iface.resources);
+        this.#o.policy.checkList("template", iface.resourceTemplates);
         const top = maxSeverity(report.items);
         for (const d of report.items) {
           this.#o.log.write({ level: "warn", event: "drift", identifier: d.identifier, reason: d.message, type: d.type, severity: d.severity });
         }
-        if (top && SEVERITY_RANK[top] >= SEVERITY_RANK[this.#o.failOn]) {
-          const at = report.items.filter((d) => SEVERITY_RANK[d.severity] >= SEVERITY_RANK[this.#o.failOn]);
+        const failOn = this.#o.failOn;
+        if (top && failOn !== "none" && SEVERITY_RANK[top] >= SEVERITY_RANK[failOn]) {
+          const at = report.items.filter((d) => SEVERITY_RANK[d.severity] >= SEVERITY_RANK[failOn]);
           const what = at.slice(0, 3).map((d) => d.message).join("; ") + (at.length > 3 ? `; and ${at.length - 3} more` : "");
           const reason = `the server has drifted from the lockfile (${what}); run \`mcptrust check\` to see the drift, and re-lock after review`;
           if (this.#o.mode === "enforce") return this.#denyAll(reason);

@@ -1,0 +1,91 @@
+/**
+ * The proxy's policy, backed by the WebAssembly policy core: the core makes every allow/deny decision;
+ * this adapter computes item fingerprints from the lockfile and the live items, and turns decisions
+ * into reason texts.
+ *
+ * @module
+ */
+import type { LockfileV3 } from "../lockfile/types.ts";
+import type { McpPrompt, McpResource, McpResourceTemplate, McpTool } from "../mcp/types.ts";
+import { type Decision, PolicyCore } from "../policy/core.ts";
+import { reasonFor } from "../policy/reasons.ts";
+import {
+  hasExtensions,
+  livePromptFingerprint,
+  liveResourceFingerprint,
+  liveTemplateFingerprint,
+  liveToolFingerprint,
+  lockedPromptFingerprint,
+  lockedResourceFingerprint,
+  lockedTemplateFingerprint,
+  lockedToolFingerprint,
+} from "./fingerprint.ts";
+import type { ItemKind, PolicyVerdict, ProxyPolicy } from "./policy_port.ts";
+
+const ALLOW: PolicyVerdict = { allow: true };
+
+function verdict(d: Decision, identifier: string): PolicyVerdict {
+  return d.allow ? ALLOW : { allow: false, reason: reasonFor(d, identifier) };
+}
+
+function identifierOf(params: unknown): string {
+  if (typeof params !== "object" || params === null) return "";
+  const p = params as Record<string, unknown>;
+  if (typeof p.name === "string") return p.name;
+  if (typeof p.uri === "string") return p.uri;
+  const ref = p.ref as Record<string, unknown> | undefined;
+  if (ref && typeof ref === "object") return String(ref.name ?? ref.uri ?? "");
+  return "";
+}
+
+/**
+ * Loads the policy core with the lockfile's allowlist.
+ *
+ * @param wasmBytes core bytes to load instead of the embedded ones (tests)
+ * @throws {PolicyCoreError} (exit 2) if the core cannot load, fails its self-test, or cannot enforce
+ *   the lockfile (e.g. an unsupported template); the proxy then refuses to start
+ */
+export function createCorePolicy(lock: LockfileV3, wasmBytes?: Uint8Array): ProxyPolicy {
+  const core = PolicyCore.load(wasmBytes);
+  const ext = hasExtensions(lock);
+  core.setAllowlist({
+    tools: Object.entries(lock.tools).map(([name, t]) => ({ name, fingerprint: lockedToolFingerprint(t, ext) })),
+    prompts: Object.entries(lock.prompts.definitions).map(([name, p]) => ({ name, fingerprint: lockedPromptFingerprint(p, ext) })),
+    resources: (lock.resources.static ?? []).map((r) => ({ uri: r.uri, fingerprint: lockedResourceFingerprint(r) })),
+    templates: lock.resources.templates.map((t) => ({ uriTemplate: t.uriTemplate, fingerprint: lockedTemplateFingerprint(t, ext) })),
+  });
+
+  const keyOf = (kind: ItemKind, item: Record<string, unknown>): string =>
+    String(kind === "resource" ? item.uri ?? "" : kind === "template" ? item.uriTemplate ?? "" : item.name ?? "");
+
+  const fingerprintOf = (kind: ItemKind, item: Record<string, unknown>): string => {
+    try {
+      switch (kind) {
+        case "tool":
+          return liveToolFingerprint(item as McpTool, ext);
+        case "prompt":
+          return livePromptFingerprint(item as McpPrompt, lock.prompts.definitions[String(item.name)], ext);
+        case "resource":
+          return liveResourceFingerprint(item as McpResource);
+        case "template":
+          return liveTemplateFingerprint(item as McpResourceTemplate, ext);
+      }
+    } catch {
+      // An item we cannot even hash (e.g. a cyclic or non-JSON value) never matches.
+      return "\u0000unhashable";
+    }
+  };
+
+  return {
+    checkHostMessage(method, params) {
+      return verdict(core.decideMethod(method, params, "host"), identifierOf(params));
+    },
+    checkList(kind, items) {
+      const entries = items.map((item) => ({ key: keyOf(kind, item), fingerprint: fingerprintOf(kind, item) }));
+      return core.verifyList(kind, entries).map((d, i) => verdict(d, entries[i].key));
+    },
+    markStale(kind) {
+      core.markStale(kind);
+    },
+  };
+}
