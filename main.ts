@@ -9,6 +9,7 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import { McpTrustError } from "./lib/errors.ts";
 import { COMMIT, VERSION } from "./lib/version.ts";
 // -- command imports (one line per command file; keep sorted) --
+import { bundleCommand } from "./commands/bundle.ts";
 import { checkCommand, diffCommand } from "./commands/check.ts";
 import { keygenCommand } from "./commands/keygen.ts";
 import { lockCommand } from "./commands/lock.ts";
@@ -37,6 +38,7 @@ function buildProgram(): Command {
     .enablePositionalOptions()
     .exitOverride();
   // -- command registrations (one line per command; keep sorted) --
+  program.addCommand(bundleCommand());
   program.addCommand(checkCommand());
   program.addCommand(diffCommand());
   program.addCommand(keygenCommand());

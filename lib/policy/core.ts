@@ -139,9 +139,9 @@ const S_ANY = S_NONE | S_TOOL | S_PROMPT | S_RESOURCE | S_TEMPLATE | S_METHOD;
 const REINSTALL_HINT = "the mcptrust binary may be damaged: reinstall it, and report this if it persists";
 
 /** Decodes base64 (RFC 4648 §4) with the web-standard `atob`. */
-function fromBase64(text: string): Uint8Array {
+function fromBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
+  const bytes = new Uint8Array(new ArrayBuffer(binary.length));
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
 }
@@ -176,6 +176,13 @@ function encodeUtf8(s: string, out: Uint8Array): number {
     }
   }
   return o;
+}
+
+/** A copy backed by a plain ArrayBuffer (whatever backs the caller's view), as WebAssembly.Module needs. */
+function copyBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const copy = new Uint8Array(new ArrayBuffer(bytes.length));
+  copy.set(bytes);
+  return copy;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -219,8 +226,7 @@ export class PolicyCore {
   static load(bytes?: Uint8Array): PolicyCore {
     let instance: WebAssembly.Instance;
     try {
-      // Copied so the module sees a plain ArrayBuffer whatever backs the caller's view.
-      const module = new WebAssembly.Module(bytes ? new Uint8Array(bytes) : fromBase64(POLICY_CORE_WASM_BASE64));
+      const module = new WebAssembly.Module(bytes ? copyBytes(bytes) : fromBase64(POLICY_CORE_WASM_BASE64));
       instance = new WebAssembly.Instance(module, {});
     } catch (err) {
       throw new PolicyCoreError(

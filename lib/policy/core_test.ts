@@ -17,9 +17,11 @@ const ALLOWLIST: Allowlist = {
   ],
 };
 
-function wasmBytes(): Uint8Array {
+function wasmBytes(): Uint8Array<ArrayBuffer> {
   const bin = atob(POLICY_CORE_WASM_BASE64);
-  return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
+  const bytes = new Uint8Array(new ArrayBuffer(bin.length));
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
 }
 
 /** A core with ALLOWLIST loaded; `verify` lists the named kinds so their items become VERIFIED. */
@@ -64,15 +66,18 @@ test("load(bytes) accepts the same module given explicitly", () => {
 
 test("corrupt, truncated or foreign bytes make load throw PolicyCoreError", () => {
   const good = wasmBytes();
-  const flipped = good.slice();
-  flipped[Math.floor(flipped.length / 2)] ^= 0xff;
+  const badSection = good.slice();
+  badSection[8] ^= 0xff; // id of the first section
+  const badLength = good.slice();
+  badLength[9] = 0x7f; // length of the first section
   const cases: [string, Uint8Array][] = [
     ["empty", new Uint8Array(0)],
     ["not wasm", new TextEncoder().encode("#!/bin/sh\necho pwned\n")],
     ["header only", good.slice(0, 8)],
     ["truncated", good.slice(0, good.length - 100)],
     ["bad magic", Uint8Array.from([0x00, 0x61, 0x73, 0x6e, ...good.slice(4)])],
-    ["flipped byte", flipped],
+    ["bad section id", badSection],
+    ["bad section length", badLength],
     // A valid module with no exports: compiles, instantiates, then fails the export check.
     ["empty module", Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00])],
   ];
