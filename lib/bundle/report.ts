@@ -62,7 +62,7 @@ export function bundleReportText(r: BundleReport): string {
     `  server:           ${s.server.name !== undefined ? q(s.server.name) : "(not recorded)"}${s.server.version ? " " + q(s.server.version) : ""}`,
   );
   if (s.server.command !== undefined) lines.push(`  server command:   ${q(s.server.command)}`);
-  lines.push(`  artifact pin:     ${q(describeArtifact(s.artifact))}`, `  tools (${s.tools.length}):`);
+  lines.push(`  artifact pin:     ${q(describeArtifact(s.artifact))}`, `  tools (${s.tools.length}):${s.tools.length ? "" : " none"}`);
   for (const t of s.tools) lines.push(`    ${t.risk.padEnd(7)} ${q(t.name)}`);
   lines.push(`  prompts (${s.prompts.length}):${s.prompts.length ? "" : " none"}`);
   for (const p of s.prompts) lines.push(`    ${q(p)}`);

@@ -4,11 +4,14 @@
  *
  * @module
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
+import { encodePublicKey, generateKeyPair, type PrivateKey } from "../crypto/keys.ts";
+import { parseSignedDocument } from "../crypto/signed_document.ts";
+import { signLockfile } from "../crypto/signer.ts";
 
 /** Absolute path of a file under testdata/vectors/mcptrust/. */
 export function vectorPath(rel: string): string {
@@ -61,4 +64,40 @@ export async function withTempDir<T>(fn: (dir: string) => T | Promise<T>): Promi
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A signed lockfile on disk with its key pair, as `keygen` + `sign` would leave them. */
+export interface SignedFixture {
+  dir: string;
+  lockPath: string;
+  sigPath: string;
+  pubPath: string;
+  lockBytes: Uint8Array;
+  sigBytes: Uint8Array;
+  key: PrivateKey;
+}
+
+/** Writes a signed v3 lockfile (goldenV3WithTools), its .sig and the public key into `dir`. */
+export async function writeSignedFixture(dir: string, lock: unknown = goldenV3WithTools()): Promise<SignedFixture> {
+  const key = generateKeyPair();
+  const lockBytes = new TextEncoder().encode(lockfileText(lock));
+  const { envelope } = await signLockfile(parseSignedDocument(lockBytes, "mcp-lock.json"), "v1", {
+    type: "ed25519",
+    key,
+    keySource: "test",
+  });
+  const sigBytes = new TextEncoder().encode(envelope);
+  const f = {
+    dir,
+    lockPath: join(dir, "mcp-lock.json"),
+    sigPath: join(dir, "mcp-lock.json.sig"),
+    pubPath: join(dir, "mcptrust.pub"),
+    lockBytes,
+    sigBytes,
+    key,
+  };
+  writeFileSync(f.lockPath, lockBytes);
+  writeFileSync(f.sigPath, sigBytes);
+  writeFileSync(f.pubPath, encodePublicKey(key.publicKey));
+  return f;
 }

@@ -27,9 +27,9 @@ export interface TextFinding {
 /** Descriptions longer than this many characters are flagged. */
 export const LONG_DESCRIPTION_CHARS = 2048;
 
-const INVISIBLE = /[\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff\ufe00-\ufe0f]|\udb40[\udd00-\uddef]/gu;
+const INVISIBLE = /[\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff\ufe00-\ufe0f\u{E0100}-\u{E01EF}]/gu;
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
-const TAG = /\udb40[\udc00-\udc7f]/gu; // U+E0000..U+E007F
+const TAG = /[\u{E0000}-\u{E007F}]/gu;
 // deno-lint-ignore no-control-regex -- finding control characters is the point
 const ANSI = /\u001b/gu;
 // deno-lint-ignore no-control-regex -- finding control characters is the point
