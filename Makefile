@@ -56,7 +56,7 @@ fmt-check: setup
 	$(DENO) fmt --check
 
 unit: setup $(WASM_TS)
-	$(DENO) test -A --parallel lib commands testdata
+	$(DENO) test -A lib commands testdata
 
 e2e: build
 	MCPTRUST_BIN=$(CURDIR)/dist/mcptrust $(DENO) test -A e2e

@@ -49,15 +49,15 @@ export let committed: bool = false;
 export let errorItem: i32 = -1;
 
 function itemAt(i: i32): usize {
-  return itemsPtr + <usize>i * ITEM_SIZE;
+  return itemsPtr + <usize> i * ITEM_SIZE;
 }
 
 /** 32-bit FNV-1a over the kind byte and the key: fast, and good enough with byte comparison behind it. */
 function hashKey(kind: i32, p: usize, len: i32): u32 {
   let h: u32 = 0x811c9dc5;
-  h = (h ^ <u32>kind) * 0x01000193;
+  h = (h ^ <u32> kind) * 0x01000193;
   for (let i = 0; i < len; i++) {
-    h = (h ^ <u32>load<u8>(p + i)) * 0x01000193;
+    h = (h ^ <u32> load<u8>(p + i)) * 0x01000193;
   }
   return h;
 }
@@ -87,7 +87,7 @@ export function reserveBytes(n: i32): i32 {
   if (bytesLen + n > bytesCap) {
     let cap = bytesCap < 256 ? 256 : bytesCap;
     while (cap < bytesLen + n) cap *= 2;
-    bytesPtr = bytesPtr == 0 ? heap.alloc(<usize>cap) : heap.realloc(bytesPtr, <usize>cap);
+    bytesPtr = bytesPtr == 0 ? heap.alloc(<usize> cap) : heap.realloc(bytesPtr, <usize> cap);
     bytesCap = cap;
   }
   const off = bytesLen;
@@ -98,28 +98,28 @@ export function reserveBytes(n: i32): i32 {
 /** Copies `[src, src+len)` into the byte block and returns its offset. */
 export function appendBytes(src: usize, len: i32): i32 {
   const off = reserveBytes(len);
-  if (len > 0) memory.copy(bytesPtr + <usize>off, src, <usize>len);
+  if (len > 0) memory.copy(bytesPtr + <usize> off, src, <usize> len);
   return off;
 }
 
 /** Address of a byte-block offset; valid until the next append (the block may move while loading). */
 export function bytesAt(off: i32): usize {
-  return bytesPtr + <usize>off;
+  return bytesPtr + <usize> off;
 }
 
 /** Adds an item in state UNSEEN and returns its index. Keys are indexed at commit. */
 export function addItem(kind: i32, key: usize, keyLen: i32, fp: usize, fpLen: i32): i32 {
   if (itemCount == itemsCap) {
     const cap = itemsCap < 16 ? 16 : itemsCap * 2;
-    const size = <usize>cap * ITEM_SIZE;
+    const size = <usize> cap * ITEM_SIZE;
     itemsPtr = itemsPtr == 0 ? heap.alloc(size) : heap.realloc(itemsPtr, size);
     itemsCap = cap;
   }
   const keyOff = appendBytes(key, keyLen);
   const fpOff = appendBytes(fp, fpLen);
   const it = itemAt(itemCount);
-  store<u8>(it + F_KIND, <u8>kind);
-  store<u8>(it + F_STATE, <u8>STATE_UNSEEN);
+  store<u8>(it + F_KIND, <u8> kind);
+  store<u8>(it + F_STATE, <u8> STATE_UNSEEN);
   store<u32>(it + F_EPOCH, 0);
   store<u32>(it + F_KEY_OFF, keyOff);
   store<u32>(it + F_KEY_LEN, keyLen);
@@ -138,7 +138,7 @@ export function setTemplate(i: i32, recordOff: i32): void {
 
 /** Offset of item `i`'s compiled template record. */
 export function templateOf(i: i32): i32 {
-  return <i32>load<u32>(itemAt(i) + F_TPL);
+  return <i32> load<u32>(itemAt(i) + F_TPL);
 }
 
 /**
@@ -147,27 +147,27 @@ export function templateOf(i: i32): i32 {
  */
 export function commitAllowlist(): i32 {
   let slots: u32 = 16;
-  while (slots < <u32>itemCount * 2) slots <<= 1;
-  slotsPtr = heap.alloc(<usize>slots * 4);
-  memory.fill(slotsPtr, 0, <usize>slots * 4);
+  while (slots < <u32> itemCount * 2) slots <<= 1;
+  slotsPtr = heap.alloc(<usize> slots * 4);
+  memory.fill(slotsPtr, 0, <usize> slots * 4);
   slotMask = slots - 1;
   const listLen: i32 = itemCount > 0 ? itemCount : 1;
-  templatesPtr = heap.alloc(<usize>listLen << 2);
+  templatesPtr = heap.alloc(<usize> listLen << 2);
   templateCount = 0;
   for (let i = 0; i < itemCount; i++) {
     const it = itemAt(i);
-    const kind = <i32>load<u8>(it + F_KIND);
-    const key = bytesAt(<i32>load<u32>(it + F_KEY_OFF));
-    const keyLen = <i32>load<u32>(it + F_KEY_LEN);
+    const kind = <i32> load<u8>(it + F_KIND);
+    const key = bytesAt(<i32> load<u32>(it + F_KEY_OFF));
+    const keyLen = <i32> load<u32>(it + F_KEY_LEN);
     if (findItem(kind, key, keyLen) >= 0) {
       errorItem = i;
       return LOAD_DUPLICATE;
     }
     let s = load<u32>(it + F_HASH) & slotMask;
-    while (load<u32>(slotsPtr + <usize>s * 4) != 0) s = (s + 1) & slotMask;
-    store<u32>(slotsPtr + <usize>s * 4, i + 1);
+    while (load<u32>(slotsPtr + <usize> s * 4) != 0) s = (s + 1) & slotMask;
+    store<u32>(slotsPtr + <usize> s * 4, i + 1);
     if (kind == KIND_TEMPLATE) {
-      store<u32>(templatesPtr + <usize>templateCount * 4, i);
+      store<u32>(templatesPtr + <usize> templateCount * 4, i);
       templateCount += 1;
     }
   }
@@ -181,15 +181,15 @@ export function findItem(kind: i32, key: usize, keyLen: i32): i32 {
   const h = hashKey(kind, key, keyLen);
   let s = h & slotMask;
   while (true) {
-    const v = load<u32>(slotsPtr + <usize>s * 4);
+    const v = load<u32>(slotsPtr + <usize> s * 4);
     if (v == 0) return -1;
-    const it = itemAt(<i32>v - 1);
+    const it = itemAt(<i32> v - 1);
     if (
-      load<u32>(it + F_HASH) == h && <i32>load<u8>(it + F_KIND) == kind &&
-      <i32>load<u32>(it + F_KEY_LEN) == keyLen &&
-      bytesEqual(bytesAt(<i32>load<u32>(it + F_KEY_OFF)), key, keyLen)
+      load<u32>(it + F_HASH) == h && <i32> load<u8>(it + F_KIND) == kind &&
+      <i32> load<u32>(it + F_KEY_LEN) == keyLen &&
+      bytesEqual(bytesAt(<i32> load<u32>(it + F_KEY_OFF)), key, keyLen)
     ) {
-      return <i32>v - 1;
+      return <i32> v - 1;
     }
     s = (s + 1) & slotMask;
   }
@@ -198,22 +198,22 @@ export function findItem(kind: i32, key: usize, keyLen: i32): i32 {
 
 /** Item index of the `n`-th template (load order). */
 export function templateItem(n: i32): i32 {
-  return <i32>load<u32>(templatesPtr + <usize>n * 4);
+  return <i32> load<u32>(templatesPtr + <usize> n * 4);
 }
 
 /** Kind of item `i`. */
 export function kindOf(i: i32): i32 {
-  return <i32>load<u8>(itemAt(i) + F_KIND);
+  return <i32> load<u8>(itemAt(i) + F_KIND);
 }
 
 /** State of item `i` (STATE_*). */
 export function stateOf(i: i32): i32 {
-  return <i32>load<u8>(itemAt(i) + F_STATE);
+  return <i32> load<u8>(itemAt(i) + F_STATE);
 }
 
 /** Sets the state of item `i`. */
 export function setState(i: i32, state: i32): void {
-  store<u8>(itemAt(i) + F_STATE, <u8>state);
+  store<u8>(itemAt(i) + F_STATE, <u8> state);
 }
 
 /** List epoch that last showed item `i`. */
@@ -229,6 +229,6 @@ export function setEpoch(i: i32, e: u32): void {
 /** True when item `i`'s locked fingerprint equals `[fp, fp+len)`. */
 export function fingerprintEquals(i: i32, fp: usize, len: i32): bool {
   const it = itemAt(i);
-  return <i32>load<u32>(it + F_FP_LEN) == len &&
-    bytesEqual(bytesAt(<i32>load<u32>(it + F_FP_OFF)), fp, len);
+  return <i32> load<u32>(it + F_FP_LEN) == len &&
+    bytesEqual(bytesAt(<i32> load<u32>(it + F_FP_OFF)), fp, len);
 }

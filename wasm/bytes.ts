@@ -45,7 +45,7 @@ export function lower(c: u32): u32 {
 export function checkText(p: usize, len: i32, allowMarks: bool): i32 {
   let i = 0;
   while (i < len) {
-    const c = <u32>load<u8>(p + i);
+    const c = <u32> load<u8>(p + i);
     if (c < 0x80) {
       // Backslash: Windows servers treat it as a path separator, RFC 3986 does not.
       if (c < 0x20 || c == 0x7f || c == 0x5c) return URI_BAD_CHAR;
@@ -73,10 +73,10 @@ export function checkText(p: usize, len: i32, allowMarks: bool): i32 {
       return URI_BAD_UTF8; // continuation byte, C0/C1 overlong lead, or F5..FF
     }
     if (i + need >= len) return URI_BAD_UTF8; // truncated sequence
-    const c1 = <u32>load<u8>(p + i + 1);
+    const c1 = <u32> load<u8>(p + i + 1);
     if (c1 < lo || c1 > hi) return URI_BAD_UTF8;
     for (let k = 2; k <= need; k++) {
-      const ck = <u32>load<u8>(p + i + k);
+      const ck = <u32> load<u8>(p + i + k);
       if (ck < 0x80 || ck > 0xbf) return URI_BAD_UTF8;
     }
     if (c == 0xc2 && c1 < 0xa0) return URI_BAD_CHAR; // C1 controls U+0080..U+009F
@@ -106,20 +106,20 @@ export function percentDecode(src: usize, len: i32, dst: usize): i32 {
   let j = 0;
   let i = 0;
   while (i < len) {
-    const c = <u32>load<u8>(src + i);
+    const c = <u32> load<u8>(src + i);
     if (c != PERCENT) {
-      store<u8>(dst + j, <u8>c);
+      store<u8>(dst + j, <u8> c);
       j += 1;
       i += 1;
       continue;
     }
     if (i + 2 >= len) return -URI_BAD_ESCAPE;
-    const h1 = <u32>load<u8>(src + i + 1);
-    const h2 = <u32>load<u8>(src + i + 2);
+    const h1 = <u32> load<u8>(src + i + 1);
+    const h2 = <u32> load<u8>(src + i + 2);
     if (!isHex(h1) || !isHex(h2)) return -URI_BAD_ESCAPE;
     const b = (hexValue(h1) << 4) | hexValue(h2);
     if (b >= 0xfe) return -URI_BAD_UTF8;
-    store<u8>(dst + j, <u8>b);
+    store<u8>(dst + j, <u8> b);
     j += 1;
     i += 3;
   }
@@ -158,7 +158,7 @@ export function hasEmptySegment(p: usize, len: i32): bool {
 
 /** True when the byte ranges are equal. */
 export function bytesEqual(a: usize, b: usize, len: i32): bool {
-  return len == 0 || memory.compare(a, b, <usize>len) == 0;
+  return len == 0 || memory.compare(a, b, <usize> len) == 0;
 }
 
 /** True when `[p, p+len)` is "." or "..". */

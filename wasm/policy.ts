@@ -16,7 +16,6 @@
  * UNSEEN --list shows it, fingerprint equal--> VERIFIED; --fingerprint differs or listed twice-->
  * DRIFTED; VERIFIED --list_changed--> STALE. Only VERIFIED items may be used.
  */
-import "./abort";
 import {
   addItem,
   commitAllowlist,
@@ -36,7 +35,14 @@ import {
   templateItem,
   templateOf,
 } from "./allowlist";
-import { compileTemplate, matchTemplate, normalizeRequest, tplErrorDetail, tplErrorPos, writeCanonical } from "./uri";
+import {
+  compileTemplate,
+  matchTemplate,
+  normalizeRequest,
+  tplErrorDetail,
+  tplErrorPos,
+  writeCanonical,
+} from "./uri";
 import {
   DRIFTED,
   DUPLICATE_IN_LIST,
@@ -87,16 +93,16 @@ let scratch: usize = 0;
 let cap: i32 = 0;
 
 function regionB(): usize {
-  return scratch + <usize>cap;
+  return scratch + <usize> cap;
 }
 function regionDec(): usize {
-  return scratch + <usize>cap * 2;
+  return scratch + <usize> cap * 2;
 }
 function regionDot(): usize {
-  return scratch + <usize>cap * 3;
+  return scratch + <usize> cap * 3;
 }
 function regionOut(): usize {
-  return scratch + <usize>cap * 4;
+  return scratch + <usize> cap * 4;
 }
 
 /** Makes every scratch region at least `n` bytes; returns the capacity. Contents are not kept. */
@@ -105,7 +111,7 @@ export function scratch_reserve(n: i32): i32 {
   let c = cap < 1024 ? 1024 : cap;
   while (c < n) c *= 2;
   if (scratch != 0) heap.free(scratch);
-  scratch = heap.alloc(<usize>c * 7);
+  scratch = heap.alloc(<usize> c * 7);
   cap = c;
   return cap;
 }
@@ -234,38 +240,70 @@ function row(name: string, dirs: i32, cls: i32, kind: i32): string {
  */
 function method(id: i32): string {
   switch (id) {
-    case 1: return row("initialize", H, CLASS_PASS, 0);
-    case 2: return row("ping", HS, CLASS_PASS, 0);
-    case 3: return row("notifications/initialized", H, CLASS_PASS, 0);
-    case 4: return row("notifications/cancelled", HS, CLASS_PASS, 0);
-    case 5: return row("notifications/progress", HS, CLASS_PASS, 0);
-    case 6: return row("notifications/roots/list_changed", H, CLASS_PASS, 0);
-    case 7: return row("notifications/message", S, CLASS_PASS, 0);
-    case 8: return row("notifications/resources/updated", S, CLASS_PASS, 0);
-    case 9: return row("notifications/resources/list_changed", S, CLASS_PASS, 0);
-    case 10: return row("notifications/tools/list_changed", S, CLASS_PASS, 0);
-    case 11: return row("notifications/prompts/list_changed", S, CLASS_PASS, 0);
-    case 12: return row("notifications/tasks/status", HS, CLASS_PASS, 0);
-    case 13: return row("notifications/elicitation/complete", S, CLASS_PASS, 0);
-    case 14: return row("logging/setLevel", H, CLASS_PASS, 0);
-    case 15: return row("roots/list", S, CLASS_PASS, 0);
-    case 16: return row("sampling/createMessage", S, CLASS_PASS, 0);
-    case 17: return row("elicitation/create", S, CLASS_PASS, 0);
-    case 18: return row("tasks/get", HS, CLASS_PASS, 0);
-    case 19: return row("tasks/result", HS, CLASS_PASS, 0);
-    case 20: return row("tasks/list", HS, CLASS_PASS, 0);
-    case 21: return row("tasks/cancel", HS, CLASS_PASS, 0);
-    case 22: return row("tools/list", H, CLASS_LIST, KIND_TOOL);
-    case 23: return row("prompts/list", H, CLASS_LIST, KIND_PROMPT);
-    case 24: return row("resources/list", H, CLASS_LIST, KIND_RESOURCE);
-    case 25: return row("resources/templates/list", H, CLASS_LIST, KIND_TEMPLATE);
-    case 26: return row("tools/call", H, CLASS_NAME, KIND_TOOL);
-    case 27: return row("prompts/get", H, CLASS_NAME, KIND_PROMPT);
-    case 28: return row("resources/read", H, CLASS_URI, KIND_RESOURCE);
-    case 29: return row("resources/subscribe", H, CLASS_URI, KIND_RESOURCE);
-    case 30: return row("resources/unsubscribe", H, CLASS_URI, KIND_RESOURCE);
-    case 31: return row("completion/complete", H, CLASS_COMPLETION, 0);
-    default: return row("", 0, 0, 0);
+    case 1:
+      return row("initialize", H, CLASS_PASS, 0);
+    case 2:
+      return row("ping", HS, CLASS_PASS, 0);
+    case 3:
+      return row("notifications/initialized", H, CLASS_PASS, 0);
+    case 4:
+      return row("notifications/cancelled", HS, CLASS_PASS, 0);
+    case 5:
+      return row("notifications/progress", HS, CLASS_PASS, 0);
+    case 6:
+      return row("notifications/roots/list_changed", H, CLASS_PASS, 0);
+    case 7:
+      return row("notifications/message", S, CLASS_PASS, 0);
+    case 8:
+      return row("notifications/resources/updated", S, CLASS_PASS, 0);
+    case 9:
+      return row("notifications/resources/list_changed", S, CLASS_PASS, 0);
+    case 10:
+      return row("notifications/tools/list_changed", S, CLASS_PASS, 0);
+    case 11:
+      return row("notifications/prompts/list_changed", S, CLASS_PASS, 0);
+    case 12:
+      return row("notifications/tasks/status", HS, CLASS_PASS, 0);
+    case 13:
+      return row("notifications/elicitation/complete", S, CLASS_PASS, 0);
+    case 14:
+      return row("logging/setLevel", H, CLASS_PASS, 0);
+    case 15:
+      return row("roots/list", S, CLASS_PASS, 0);
+    case 16:
+      return row("sampling/createMessage", S, CLASS_PASS, 0);
+    case 17:
+      return row("elicitation/create", S, CLASS_PASS, 0);
+    case 18:
+      return row("tasks/get", HS, CLASS_PASS, 0);
+    case 19:
+      return row("tasks/result", HS, CLASS_PASS, 0);
+    case 20:
+      return row("tasks/list", HS, CLASS_PASS, 0);
+    case 21:
+      return row("tasks/cancel", HS, CLASS_PASS, 0);
+    case 22:
+      return row("tools/list", H, CLASS_LIST, KIND_TOOL);
+    case 23:
+      return row("prompts/list", H, CLASS_LIST, KIND_PROMPT);
+    case 24:
+      return row("resources/list", H, CLASS_LIST, KIND_RESOURCE);
+    case 25:
+      return row("resources/templates/list", H, CLASS_LIST, KIND_TEMPLATE);
+    case 26:
+      return row("tools/call", H, CLASS_NAME, KIND_TOOL);
+    case 27:
+      return row("prompts/get", H, CLASS_NAME, KIND_PROMPT);
+    case 28:
+      return row("resources/read", H, CLASS_URI, KIND_RESOURCE);
+    case 29:
+      return row("resources/subscribe", H, CLASS_URI, KIND_RESOURCE);
+    case 30:
+      return row("resources/unsubscribe", H, CLASS_URI, KIND_RESOURCE);
+    case 31:
+      return row("completion/complete", H, CLASS_COMPLETION, 0);
+    default:
+      return row("", 0, 0, 0);
   }
 }
 
@@ -278,7 +316,7 @@ export function method_count(): i32 {
 export function method_name(id: i32): i32 {
   const name = method(id);
   scratch_reserve(name.length);
-  for (let i = 0; i < name.length; i++) store<u8>(scratch + <usize>i, <u8>name.charCodeAt(i));
+  for (let i = 0; i < name.length; i++) store<u8>(scratch + <usize> i, <u8> name.charCodeAt(i));
   return name.length;
 }
 

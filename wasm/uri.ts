@@ -82,7 +82,7 @@ function splitUri(p: usize, len: i32): i32 {
   if (len == 0 || !isAlpha(load<u8>(p))) return URI_MALFORMED;
   let i = 1;
   while (i < len) {
-    const c = <u32>load<u8>(p + i);
+    const c = <u32> load<u8>(p + i);
     if (c == COLON) break;
     if (!(isAlpha(c) || isDigit(c) || c == 0x2b || c == 0x2d || c == 0x2e)) return URI_MALFORMED;
     i += 1;
@@ -147,7 +147,7 @@ function removeDotSegments(src: usize, len: i32, out: usize): i32 {
       }
     } else {
       store<u8>(out + o, SLASH);
-      if (segLen > 0) memory.copy(out + o + 1, src + segStart, <usize>segLen);
+      if (segLen > 0) memory.copy(out + o + 1, src + segStart, <usize> segLen);
       o += segLen + 1;
     }
     i = segEnd;
@@ -214,7 +214,7 @@ export function normalizeRequest(p: usize, len: i32, dec: usize, dot: usize): i3
     if (pathLen < 0) return -pathLen;
   } else {
     if (rootlessHasDots(dec, decLen)) return URI_DOT_SEGMENT;
-    if (decLen > 0) memory.copy(dot, dec, <usize>decLen);
+    if (decLen > 0) memory.copy(dot, dec, <usize> decLen);
   }
   rBase = p;
   rSchemeLen = sSchemeLen;
@@ -242,7 +242,7 @@ function keepInPath(c: u32): bool {
 }
 
 function hexDigit(v: u32): u8 {
-  return <u8>(v < 10 ? 0x30 + v : 0x41 + v - 10);
+  return <u8> (v < 10 ? 0x30 + v : 0x41 + v - 10);
 }
 
 /**
@@ -254,7 +254,7 @@ function hexDigit(v: u32): u8 {
 export function writeCanonical(out: usize): i32 {
   let o = 0;
   for (let i = 0; i < rSchemeLen; i++) {
-    store<u8>(out + o, <u8>lower(load<u8>(rBase + i)));
+    store<u8>(out + o, <u8> lower(load<u8>(rBase + i)));
     o += 1;
   }
   store<u8>(out + o, COLON);
@@ -263,13 +263,13 @@ export function writeCanonical(out: usize): i32 {
     store<u8>(out + o, SLASH);
     store<u8>(out + o + 1, SLASH);
     o += 2;
-    memory.copy(out + o, rAuth, <usize>rAuthLen);
+    memory.copy(out + o, rAuth, <usize> rAuthLen);
     o += rAuthLen;
   }
   for (let i = 0; i < rPathLen; i++) {
-    const c = <u32>load<u8>(rPath + i);
+    const c = <u32> load<u8>(rPath + i);
     if (keepInPath(c)) {
-      store<u8>(out + o, <u8>c);
+      store<u8>(out + o, <u8> c);
       o += 1;
     } else {
       store<u8>(out + o, PERCENT);
@@ -280,12 +280,12 @@ export function writeCanonical(out: usize): i32 {
   }
   if (rHasQuery) {
     store<u8>(out + o, QUESTION);
-    memory.copy(out + o + 1, rQuery, <usize>rQueryLen);
+    memory.copy(out + o + 1, rQuery, <usize> rQueryLen);
     o += rQueryLen + 1;
   }
   if (rHasFrag) {
     store<u8>(out + o, HASH);
-    memory.copy(out + o + 1, rFrag, <usize>rFragLen);
+    memory.copy(out + o + 1, rFrag, <usize> rFragLen);
     o += rFragLen + 1;
   }
   return o;
@@ -331,10 +331,10 @@ function markExpressions(p: usize, len: i32, out: usize): i32 {
   let o = 0;
   let i = 0;
   while (i < len) {
-    const c = <u32>load<u8>(p + i);
+    const c = <u32> load<u8>(p + i);
     if (c == 0x7d) return tplFail(TPL_BAD_EXPRESSION, i, 0); // stray '}'
     if (c != 0x7b) {
-      store<u8>(out + o, <u8>c);
+      store<u8>(out + o, <u8> c);
       o += 1;
       i += 1;
       continue;
@@ -343,7 +343,7 @@ function markExpressions(p: usize, len: i32, out: usize): i32 {
     i += 1;
     let mark = VAR_MARK;
     if (i < len) {
-      const op = <u32>load<u8>(p + i);
+      const op = <u32> load<u8>(p + i);
       if (op == 0x2b) {
         mark = RESERVED_MARK;
         i += 1;
@@ -357,7 +357,7 @@ function markExpressions(p: usize, len: i32, out: usize): i32 {
     }
     const nameStart = i;
     while (i < len && load<u8>(p + i) != 0x7d) {
-      const ch = <u32>load<u8>(p + i);
+      const ch = <u32> load<u8>(p + i);
       if (ch == 0x2c) return tplFail(TPL_VARIABLE_LIST, open, 0);
       if (ch == 0x3a || ch == 0x2a) return tplFail(TPL_UNSUPPORTED_MODIFIER, open, 0);
       if (!(isAlpha(ch) || isDigit(ch) || ch == 0x5f || ch == 0x2e || ch == 0x25)) {
@@ -438,7 +438,7 @@ export function compileTemplate(p: usize, len: i32, work: usize, work2: usize): 
   const schemeOff = appendBytes(work, sSchemeLen);
   for (let i = 0; i < sSchemeLen; i++) {
     const a = bytesAt(schemeOff + i);
-    store<u8>(a, <u8>lower(load<u8>(a)));
+    store<u8>(a, <u8> lower(load<u8>(a)));
   }
   const authOff = appendBytes(auth, sAuthLen);
   const pathOff = appendBytes(work2, plen);
@@ -512,26 +512,38 @@ function matchPattern(pat: usize, plen: i32, s: usize, slen: i32, inAuthority: b
 /** True when the last normalized request URI matches the template record at byte offset `rec`. */
 export function matchTemplate(rec: i32): bool {
   const r = bytesAt(rec);
-  const schemeLen = <i32>load<u32>(r + T_SCHEME_LEN);
+  const schemeLen = <i32> load<u32>(r + T_SCHEME_LEN);
   if (schemeLen != rSchemeLen) return false;
-  const scheme = bytesAt(<i32>load<u32>(r + T_SCHEME_OFF));
+  const scheme = bytesAt(<i32> load<u32>(r + T_SCHEME_OFF));
   for (let i = 0; i < schemeLen; i++) {
-    if (lower(load<u8>(rBase + i)) != <u32>load<u8>(scheme + i)) return false;
+    if (lower(load<u8>(rBase + i)) != <u32> load<u8>(scheme + i)) return false;
   }
   if ((load<u32>(r + T_HAS_AUTH) != 0) != rHasAuth) return false;
   if (
     rHasAuth &&
-    !matchPattern(bytesAt(<i32>load<u32>(r + T_AUTH_OFF)), <i32>load<u32>(r + T_AUTH_LEN), rAuth, rAuthLen, true)
+    !matchPattern(
+      bytesAt(<i32> load<u32>(r + T_AUTH_OFF)),
+      <i32> load<u32>(r + T_AUTH_LEN),
+      rAuth,
+      rAuthLen,
+      true,
+    )
   ) {
     return false;
   }
   if (!literalEquals(r + T_HAS_QUERY, rHasQuery, rQuery, rQueryLen)) return false;
   if (!literalEquals(r + T_HAS_FRAG, rHasFrag, rFrag, rFragLen)) return false;
-  return matchPattern(bytesAt(<i32>load<u32>(r + T_PATH_OFF)), <i32>load<u32>(r + T_PATH_LEN), rPath, rPathLen, false);
+  return matchPattern(
+    bytesAt(<i32> load<u32>(r + T_PATH_OFF)),
+    <i32> load<u32>(r + T_PATH_LEN),
+    rPath,
+    rPathLen,
+    false,
+  );
 }
 
 /** Compares an optional literal part (flag, offset, length at `f`) with the request's. */
 function literalEquals(f: usize, has: bool, p: usize, len: i32): bool {
   if ((load<u32>(f) != 0) != has) return false;
-  return <i32>load<u32>(f + 8) == len && bytesEqual(bytesAt(<i32>load<u32>(f + 4)), p, len);
+  return <i32> load<u32>(f + 8) == len && bytesEqual(bytesAt(<i32> load<u32>(f + 4)), p, len);
 }

@@ -260,7 +260,11 @@ export class PolicyCore {
       core = new PolicyCore(ex as unknown as CoreExports);
     } catch (err) {
       if (err instanceof PolicyCoreError) throw err;
-      throw new PolicyCoreError(`the policy core failed to start (${describeError(err)})`, REINSTALL_HINT, err);
+      throw new PolicyCoreError(
+        `the policy core failed to start (${describeError(err)})`,
+        REINSTALL_HINT,
+        err,
+      );
     }
     selfTest(core);
     return core;
@@ -299,7 +303,11 @@ export class PolicyCore {
         throw err;
       }
       this.#failure = `trap while loading the allowlist: ${describeError(err)}`;
-      throw new PolicyCoreError(`the policy core failed while loading the lockfile (${this.#failure})`, REINSTALL_HINT, err);
+      throw new PolicyCoreError(
+        `the policy core failed while loading the lockfile (${this.#failure})`,
+        REINSTALL_HINT,
+        err,
+      );
     }
   }
 
@@ -449,7 +457,9 @@ export class PolicyCore {
     this.#assertUsable();
     return this.#itemKeys.map((key, i) => {
       const state = STATE_NAMES[this.#x.item_state(i)];
-      if (state === undefined) throw new PolicyCoreError("the policy core reported an unknown item state", REINSTALL_HINT);
+      if (state === undefined) {
+        throw new PolicyCoreError("the policy core reported an unknown item state", REINSTALL_HINT);
+      }
       return { kind: SUBJECT_NAMES[this.#itemKinds[i]] as ItemKind, key, state };
     });
   }
@@ -524,9 +534,12 @@ export class PolicyCore {
     this.#views();
   }
 
-  /** Linear memory that grew detaches old views (byteLength 0); writes to them would be lost. */
+  /**
+   * Growing linear memory detaches the old ArrayBuffer, so its views read byteLength 0 (writes to them
+   * would be silently lost). Checked before every write; cheaper than comparing `memory.buffer`.
+   */
   #refreshIfDetached(): void {
-    if (this.#a.byteLength === 0 || this.#a.buffer !== this.#x.memory.buffer) this.#views();
+    if (this.#a.byteLength === 0) this.#views();
   }
 
   #views(): void {
@@ -542,7 +555,9 @@ export class PolicyCore {
 
   #readMethodTable(): void {
     const count = this.#x.method_count();
-    if (!Number.isInteger(count) || count < 1 || count > 255) throw new Error(`method_count() returned ${count}`);
+    if (!Number.isInteger(count) || count < 1 || count > 255) {
+      throw new Error(`method_count() returned ${count}`);
+    }
     this.#methodNames = [""];
     this.#methodClass = new Uint8Array(count + 1);
     this.#methodKind = new Uint8Array(count + 1);
@@ -552,7 +567,9 @@ export class PolicyCore {
       const name = String.fromCharCode(...this.#a.subarray(0, len));
       const info = this.#x.method_info(id);
       const cls = (info >> 4) & 0xf;
-      if (len < 1 || this.#methodIds.has(name) || cls < CLASS_PASS || cls > CLASS_COMPLETION || (info & 3) === 0) {
+      if (
+        len < 1 || this.#methodIds.has(name) || cls < CLASS_PASS || cls > CLASS_COMPLETION || (info & 3) === 0
+      ) {
         throw new Error(`method table entry ${id} (${JSON.stringify(name)}) is invalid`);
       }
       this.#methodIds.set(name, id);
@@ -610,11 +627,15 @@ export class PolicyCore {
     const rule = (r >>> C.RULE_SHIFT) - 1;
     const name = CODE_NAMES[code];
     if (name === undefined || code === C.CORE_FAILURE) return this.#bad(r, "unknown code");
-    if (subject > C.LAST_SUBJECT || ((1 << subject) & allowedSubjects) === 0) return this.#bad(r, "unexpected subject");
+    if (subject > C.LAST_SUBJECT || ((1 << subject) & allowedSubjects) === 0) {
+      return this.#bad(r, "unexpected subject");
+    }
     let ruleKey = "";
     if (rule >= 0) {
       const key = subject === C.SUBJECT_METHOD ? this.#methodNames[rule] : this.#itemKeys[rule];
-      if (key === undefined || (subject === C.SUBJECT_METHOD && rule === 0)) return this.#bad(r, "rule out of range");
+      if (key === undefined || (subject === C.SUBJECT_METHOD && rule === 0)) {
+        return this.#bad(r, "rule out of range");
+      }
       ruleKey = key;
     }
     const allow = isAllowCode(code);
@@ -674,7 +695,8 @@ const URI_PROBLEMS: Record<number, string> = {
 function loadError(code: number, kind: number, key: string, pos: number, detail: number): PolicyCoreError {
   const what = `${ITEM_NOUNS[kind] ?? "item"} ${JSON.stringify(key)}`;
   const at = pos >= 0 ? ` at offset ${pos}` : "";
-  const fixTemplate = "remove the template from the lockfile, or have the server use `{name}` / `{+name}` path " +
+  const fixTemplate =
+    "remove the template from the lockfile, or have the server use `{name}` / `{+name}` path " +
     "variables, one per segment, then re-run `mcptrust lock`";
   switch (code) {
     case C.TPL_NO_SCHEME:
@@ -685,11 +707,20 @@ function loadError(code: number, kind: number, key: string, pos: number, detail:
         fixTemplate,
       );
     case C.TPL_UNSUPPORTED_MODIFIER:
-      return new PolicyCoreError(`${what} uses a prefix or explode modifier${at} (RFC 6570 §2.4)`, fixTemplate);
+      return new PolicyCoreError(
+        `${what} uses a prefix or explode modifier${at} (RFC 6570 §2.4)`,
+        fixTemplate,
+      );
     case C.TPL_VARIABLE_LIST:
-      return new PolicyCoreError(`${what} has a variable list${at}; one variable per expression`, fixTemplate);
+      return new PolicyCoreError(
+        `${what} has a variable list${at}; one variable per expression`,
+        fixTemplate,
+      );
     case C.TPL_BAD_EXPRESSION:
-      return new PolicyCoreError(`${what} has a malformed expression${at} (RFC 6570 §2.2, §2.3)`, fixTemplate);
+      return new PolicyCoreError(
+        `${what} has a malformed expression${at} (RFC 6570 §2.2, §2.3)`,
+        fixTemplate,
+      );
     case C.TPL_VARIABLE_IN_QUERY:
       return new PolicyCoreError(`${what} has a variable in its query or fragment`, fixTemplate);
     case C.TPL_TWO_VARIABLES:
@@ -698,14 +729,20 @@ function loadError(code: number, kind: number, key: string, pos: number, detail:
         fixTemplate,
       );
     case C.TPL_RESERVED_IN_AUTHORITY:
-      return new PolicyCoreError(`${what} has {+name} in its authority, which would let a value change the host`, fixTemplate);
+      return new PolicyCoreError(
+        `${what} has {+name} in its authority, which would let a value change the host`,
+        fixTemplate,
+      );
     case C.TPL_BAD_LITERAL:
       return new PolicyCoreError(
         `${what} has ${URI_PROBLEMS[detail] ?? "a literal part"} that no normalized request URI can match`,
         fixTemplate,
       );
     case C.LOAD_DUPLICATE:
-      return new PolicyCoreError(`${what} appears twice in the lockfile`, "remove the duplicate and re-run `mcptrust lock`");
+      return new PolicyCoreError(
+        `${what} appears twice in the lockfile`,
+        "remove the duplicate and re-run `mcptrust lock`",
+      );
     case C.LOAD_TOO_MANY:
       return new PolicyCoreError("the lockfile has too many items for the policy core", "lock fewer items");
     case C.LOAD_INVALID_TEXT:
@@ -733,14 +770,34 @@ const SELF_TEST: [string, (c: PolicyCore) => Decision, DecisionCode, number][] =
   ["verify tool", (c) => c.verifyListItem("tool", "echo", "fp-echo"), "VERIFIED", 0],
   ["call verified tool", (c) => c.decideToolCall("echo"), "LOCKED", 0],
   ["call unlocked tool", (c) => c.decideToolCall("exec_shell"), "NOT_LOCKED", -1],
-  ["verify template", (c) => c.verifyListItem("template", "file:///srv/data/{path}", "fp-files"), "VERIFIED", 3],
+  [
+    "verify template",
+    (c) => c.verifyListItem("template", "file:///srv/data/{path}", "fp-files"),
+    "VERIFIED",
+    3,
+  ],
   ["read under template", (c) => c.decideResourceUri("FILE:///srv/data/a/./b.txt"), "TEMPLATE_MATCH", 3],
-  ["read traversal", (c) => c.decideResourceUri("file:///srv/data/%2e%2e/%2E%2E/etc/passwd"), "NOT_LOCKED", -1],
-  ["read double-encoded", (c) => c.decideResourceUri("file:///srv/data/%252e%252e/x"), "URI_DOUBLE_ENCODED", -1],
+  [
+    "read traversal",
+    (c) => c.decideResourceUri("file:///srv/data/%2e%2e/%2E%2E/etc/passwd"),
+    "NOT_LOCKED",
+    -1,
+  ],
+  [
+    "read double-encoded",
+    (c) => c.decideResourceUri("file:///srv/data/%252e%252e/x"),
+    "URI_DOUBLE_ENCODED",
+    -1,
+  ],
   ["prompt drift", (c) => c.verifyListItem("prompt", "greet", "changed"), "DRIFTED", 1],
   ["get drifted prompt", (c) => c.decideMethod("prompts/get", { name: "greet" }), "DRIFTED", 1],
   ["initialize", (c) => c.decideMethod("initialize", {}), "PASS", 1],
-  ["server sends tools/call", (c) => c.decideMethod("tools/call", { name: "echo" }, "server"), "WRONG_DIRECTION", 26],
+  [
+    "server sends tools/call",
+    (c) => c.decideMethod("tools/call", { name: "echo" }, "server"),
+    "WRONG_DIRECTION",
+    26,
+  ],
   ["unknown method", (c) => c.decideMethod("shell/exec", {}), "UNKNOWN_METHOD", -1],
 ];
 
@@ -753,7 +810,11 @@ function selfTest(core: PolicyCore): void {
   for (const [name, run, code, rule] of SELF_TEST) {
     const d = run(core);
     if (d.code !== code || d.rule !== rule || d.allow !== isAllowCode(CODE_NAMES.indexOf(code))) {
-      fail(`${name}: expected ${code} rule ${rule}, got ${d.code} rule ${d.rule}${core.failure ? ` (${core.failure})` : ""}`);
+      fail(
+        `${name}: expected ${code} rule ${rule}, got ${d.code} rule ${d.rule}${
+          core.failure ? ` (${core.failure})` : ""
+        }`,
+      );
     }
   }
   const n = core.normalizeUri("HTTP://h/a/./b/../c%7e%41?q=%2e#f");

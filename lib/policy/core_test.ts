@@ -29,10 +29,15 @@ function core(verify: ("tool" | "prompt" | "resource" | "template")[] = []): Pol
   const c = PolicyCore.load();
   c.setAllowlist(ALLOWLIST);
   if (verify.includes("tool")) {
-    c.verifyList("tool", [{ key: "read_file", fingerprint: "fp-read" }, { key: "list_dir", fingerprint: "fp-list" }]);
+    c.verifyList("tool", [{ key: "read_file", fingerprint: "fp-read" }, {
+      key: "list_dir",
+      fingerprint: "fp-list",
+    }]);
   }
   if (verify.includes("prompt")) c.verifyList("prompt", [{ key: "summarize", fingerprint: "fp-sum" }]);
-  if (verify.includes("resource")) c.verifyList("resource", [{ key: "mem://notes/1", fingerprint: "fp-note" }]);
+  if (verify.includes("resource")) {
+    c.verifyList("resource", [{ key: "mem://notes/1", fingerprint: "fp-note" }]);
+  }
   if (verify.includes("template")) {
     c.verifyList("template", [
       { key: "file:///srv/data/{path}", fingerprint: "fp-files" },
@@ -96,13 +101,16 @@ function instanceWith(
   override: (real: Record<string, CallableFunction>) => Record<string, unknown>,
 ): { exports: WebAssembly.Exports } {
   const real = new WebAssembly.Instance(new WebAssembly.Module(wasmBytes()), {}).exports;
-  return { exports: { ...real, ...override(real as Record<string, CallableFunction>) } as WebAssembly.Exports };
+  return {
+    exports: { ...real, ...override(real as Record<string, CallableFunction>) } as WebAssembly.Exports,
+  };
 }
 
 test("a core that gives a wrong answer fails the self-test at load", () => {
   const liar = instanceWith((real) => ({
     // Allows every tool: pack(LOCKED, tool, rule 0).
-    decide_name: (kind: number, len: number) => kind === 1 ? 3 | (1 << 8) | (1 << 12) : real.decide_name(kind, len),
+    decide_name: (kind: number, len: number) =>
+      kind === 1 ? 3 | (1 << 8) | (1 << 12) : real.decide_name(kind, len),
   }));
   assert.throws(() => PolicyCore.fromInstance(liar), /self-test/);
   const missing = instanceWith(() => ({ verify_item: undefined }));
@@ -111,11 +119,15 @@ test("a core that gives a wrong answer fails the self-test at load", () => {
 
 // -- failing closed ----------------------------------------------------------------------------
 
-function armedCore(fault: (real: Record<string, CallableFunction>) => (kind: number, len: number) => unknown) {
+function armedCore(
+  fault: (real: Record<string, CallableFunction>) => (kind: number, len: number) => unknown,
+) {
   let armed = false;
   const inst = instanceWith((real) => {
     const faulty = fault(real);
-    return { decide_name: (kind: number, len: number) => armed ? faulty(kind, len) : real.decide_name(kind, len) };
+    return {
+      decide_name: (kind: number, len: number) => armed ? faulty(kind, len) : real.decide_name(kind, len),
+    };
   });
   const c = PolicyCore.fromInstance(inst);
   c.setAllowlist(ALLOWLIST);
@@ -220,7 +232,17 @@ test("methods sent in the wrong direction are refused", () => {
 
 test("unknown methods are refused, including near-misses and prototype names", () => {
   const c = core(["tool"]);
-  for (const m of ["", "tools/exec", "Tools/Call", "tools/call ", "notifications/custom", "__proto__", "constructor"]) {
+  for (
+    const m of [
+      "",
+      "tools/exec",
+      "Tools/Call",
+      "tools/call ",
+      "notifications/custom",
+      "__proto__",
+      "constructor",
+    ]
+  ) {
     expect(c.decideMethod(m, { name: "read_file" }), "UNKNOWN_METHOD", -1);
   }
 });
@@ -250,7 +272,11 @@ test("enforced methods are decided on their params", () => {
     expect(c.decideMethod(m, { uri: "file:///srv/data/a.txt" }), "TEMPLATE_MATCH", 4);
     expect(c.decideMethod(m, { uri: "file:///etc/passwd" }), "NOT_LOCKED");
   }
-  expect(c.decideMethod("completion/complete", { ref: { type: "ref/prompt", name: "summarize" } }), "LOCKED", 2);
+  expect(
+    c.decideMethod("completion/complete", { ref: { type: "ref/prompt", name: "summarize" } }),
+    "LOCKED",
+    2,
+  );
 });
 
 test("enforced methods with missing or mistyped params are refused", () => {
@@ -501,7 +527,11 @@ test("unenforceable templates are rejected at load with a clear error, leaving n
   for (const [tpl, message] of cases) {
     const c = core(["tool"]);
     assert.throws(
-      () => c.setAllowlist({ tools: [{ name: "read_file", fingerprint: "fp-read" }], templates: [{ uriTemplate: tpl, fingerprint: "f" }] }),
+      () =>
+        c.setAllowlist({
+          tools: [{ name: "read_file", fingerprint: "fp-read" }],
+          templates: [{ uriTemplate: tpl, fingerprint: "f" }],
+        }),
       (err: unknown) => {
         assert.ok(err instanceof PolicyCoreError, tpl);
         assert.match(err.message, message, tpl);
@@ -540,10 +570,19 @@ test("duplicate keys within a kind are rejected; the same key in two kinds is fi
     /tool "a" appears twice/,
   );
   assert.throws(
-    () => c.setAllowlist({ templates: [{ uriTemplate: "x://h/{a}", fingerprint: "1" }, { uriTemplate: "x://h/{a}", fingerprint: "1" }] }),
+    () =>
+      c.setAllowlist({
+        templates: [{ uriTemplate: "x://h/{a}", fingerprint: "1" }, {
+          uriTemplate: "x://h/{a}",
+          fingerprint: "1",
+        }],
+      }),
     /resource template "x:\/\/h\/\{a\}" appears twice/,
   );
-  c.setAllowlist({ tools: [{ name: "same", fingerprint: "1" }], prompts: [{ name: "same", fingerprint: "2" }] });
+  c.setAllowlist({
+    tools: [{ name: "same", fingerprint: "1" }],
+    prompts: [{ name: "same", fingerprint: "2" }],
+  });
   c.verifyListItem("prompt", "same", "2");
   expect(c.decidePromptGet("same"), "LOCKED", 1);
   expect(c.decideToolCall("same"), "NOT_OFFERED", 0);

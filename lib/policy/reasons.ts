@@ -37,7 +37,8 @@ const RELOCK = "re-run `mcptrust lock` after review if it should be allowed";
 const URI_WHY: Record<string, string> = {
   URI_MALFORMED: "it has no valid scheme (RFC 3986 §3.1)",
   URI_BAD_ESCAPE: "it has a `%` not followed by two hex digits",
-  URI_DOUBLE_ENCODED: "it is percent-encoded twice (a server decoding again would see a path mcptrust never checked)",
+  URI_DOUBLE_ENCODED:
+    "it is percent-encoded twice (a server decoding again would see a path mcptrust never checked)",
   URI_BAD_CHAR: "it contains a control character, NUL or backslash (raw or percent-encoded)",
   URI_BAD_UTF8: "it decodes to bytes that are not valid UTF-8",
   URI_EMPTY_SEGMENT: "its path has an empty segment (`//`), which servers resolve differently",

@@ -66,15 +66,25 @@ function skipWs(t: string, i: number): number {
   return i;
 }
 
-/** From an opening quote, returns the index after the closing quote, or -1. */
+/**
+ * From an opening quote, returns the index after the closing quote, or -1. Jumps from quote to quote
+ * with indexOf (native speed on multi-megabyte strings); a quote preceded by an odd number of
+ * backslashes is escaped.
+ */
 function skipString(t: string, i: number): number {
-  for (let j = i + 1; j < t.length; j++) {
-    const c = t.charCodeAt(j);
-    if (c === 0x5c) j++; // backslash: skip the escaped character
-    else if (c === 0x22) return j + 1;
+  let j = i + 1;
+  for (;;) {
+    const q = t.indexOf('"', j);
+    if (q < 0) return -1;
+    let k = q - 1;
+    while (k > i && t.charCodeAt(k) === 0x5c) k--;
+    if ((q - 1 - k) % 2 === 0) return q + 1;
+    j = q + 1;
   }
-  return -1;
 }
+
+/** The next character that matters for structure inside an array or object. */
+const STRUCTURAL = /["{}[\]]/g;
 
 /** Skips one JSON value (structurally), returning the index after it, or -1. */
 function skipValue(t: string, i: number): number {
@@ -82,18 +92,22 @@ function skipValue(t: string, i: number): number {
   if (c === 0x22) return skipString(t, i);
   if (c === 0x7b || c === 0x5b) {
     let depth = 0;
-    for (let j = i; j < t.length; j++) {
+    let j = i;
+    for (;;) {
+      STRUCTURAL.lastIndex = j;
+      const m = STRUCTURAL.exec(t);
+      if (!m) return -1;
+      j = m.index;
       const d = t.charCodeAt(j);
       if (d === 0x22) {
-        j = skipString(t, j) - 1;
+        j = skipString(t, j);
         if (j < 0) return -1;
-      } else if (d === 0x7b || d === 0x5b) depth++;
-      else if (d === 0x7d || d === 0x5d) {
-        depth--;
-        if (depth === 0) return j + 1;
+        continue;
       }
+      if (d === 0x7b || d === 0x5b) depth++;
+      else if (--depth === 0) return j + 1;
+      j++;
     }
-    return -1;
   }
   // number, true, false, null: up to the next delimiter
   let j = i;
