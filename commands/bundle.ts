@@ -20,7 +20,12 @@ import { out, parseFormat } from "./options.ts";
 import { DEFAULT_LOCKFILE } from "./sign.ts";
 import { DEFAULT_PUBLIC_KEY, identityOptions, trustFlagsFrom, type TrustOptionValues } from "./verify.ts";
 
-function oneOf(name: string, alias: string, a: string | undefined, b: string | undefined): string | undefined {
+function oneOf(
+  name: string,
+  alias: string,
+  a: string | undefined,
+  b: string | undefined,
+): string | undefined {
   if (a !== undefined && b !== undefined && a !== b) {
     throw new McpTrustError(`--${name} and --${alias} name different files`, { hint: `give --${name} once` });
   }
@@ -35,7 +40,10 @@ function exportCommand() {
     .addOption(new Option("-l, --lockfile <file>").hideHelp())
     .option("--sig <file>", "its signature (default <lockfile>.sig)")
     .addOption(new Option("-s, --signature <file>").hideHelp())
-    .option("-k, --key <file>", `the signer's Ed25519 public key, checked and packed (default ${DEFAULT_PUBLIC_KEY})`)
+    .option(
+      "-k, --key <file>",
+      `the signer's Ed25519 public key, checked and packed (default ${DEFAULT_PUBLIC_KEY})`,
+    )
     .option("--policy <file>", "a policy file to pack as policy.yaml")
     .option("--include <files...>", "evidence files to pack as evidence/<name>");
   for (const o of identityOptions()) cmd.addOption(o);
@@ -59,7 +67,12 @@ Example:
         lockfile: { path: lockPath, bytes: readInputFile(lockPath, "lockfile", MAX_LOCKFILE_BYTES) },
         signature: {
           path: sigPath,
-          bytes: readInputFile(sigPath, "signature", MAX_SIGNATURE_BYTES, "sign the lockfile first: `mcptrust sign`"),
+          bytes: readInputFile(
+            sigPath,
+            "signature",
+            MAX_SIGNATURE_BYTES,
+            "sign the lockfile first: `mcptrust sign`",
+          ),
         },
         flags,
         defaultKeyPath: DEFAULT_PUBLIC_KEY,
@@ -74,7 +87,9 @@ Example:
       try {
         atomicWriteFile(o.output, res.zip, { mode: 0o644 });
       } catch (err) {
-        throw new McpTrustError(`cannot write the bundle ${o.output}: ${(err as Error).message}`, { cause: err });
+        throw new McpTrustError(`cannot write the bundle ${o.output}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       const packed = res.manifest.files.map((f) => f.name).join(", ");
       await out(
@@ -91,7 +106,9 @@ function verifyBundleZipCommand() {
     .description("Check an approval bundle offline and print what it approves.")
     .argument("<bundle>", "the approval bundle (ZIP) to check")
     .option("-k, --key <file>", "the signer's Ed25519 public key, obtained independently of the bundle")
-    .addOption(new Option("--format <format>", "text or json").argParser(parseFormat).default("text" as const));
+    .addOption(
+      new Option("--format <format>", "text or json").argParser(parseFormat).default("text" as const),
+    );
   for (const o of identityOptions()) cmd.addOption(o);
   return cmd
     .addHelpText(
@@ -115,11 +132,25 @@ Exit codes: 0 valid, 1 invalid (altered, unsafe, incomplete, or another signer),
         const bytes = readInputFile(bundlePath, "bundle", BUNDLE_ZIP_LIMITS.maxTotalBytes + 1024 * 1024);
         const report = await verifyBundle({ bundle: { path: bundlePath, bytes }, flags });
         for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
-        await out(o.format === "json" ? JSON.stringify(bundleReportJson(report), null, 2) + "\n" : bundleReportText(report));
+        await out(
+          o.format === "json"
+            ? JSON.stringify(bundleReportJson(report), null, 2) + "\n"
+            : bundleReportText(report),
+        );
       } catch (err) {
         if (o.format === "json" && err instanceof McpTrustError) {
           await out(
-            JSON.stringify({ valid: false, exitCode: err.exitCode, error: err.message, hint: err.hint, bundle: { path: bundlePath } }, null, 2) +
+            JSON.stringify(
+              {
+                valid: false,
+                exitCode: err.exitCode,
+                error: err.message,
+                hint: err.hint,
+                bundle: { path: bundlePath },
+              },
+              null,
+              2,
+            ) +
               "\n",
           );
         }

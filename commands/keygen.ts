@@ -14,7 +14,10 @@ export function keygenCommand() {
     .option("--private <file>", "where to write the private key", "mcptrust.key")
     .option("--public <file>", "where to write the public key", "mcptrust.pub")
     .addOption(
-      new Option("--format <format>", "pem: PKCS#8/SPKI (OpenSSL-compatible); raw: the Go MCPTrust's ED25519 PEM blocks")
+      new Option(
+        "--format <format>",
+        "pem: PKCS#8/SPKI (OpenSSL-compatible); raw: the Go MCPTrust's ED25519 PEM blocks",
+      )
         .choices(["pem", "raw"] as const)
         .default("pem" as const),
     )
@@ -30,7 +33,11 @@ Examples:
   openssl pkey -pubin -in mcptrust.pub -outform DER | sha256sum   # the fingerprint, recomputed`,
     )
     .action(async (opts) => {
-      const key = writeNewKeyPair({ privatePath: opts.private, publicPath: opts.public, format: opts.format });
+      const key = writeNewKeyPair({
+        privatePath: opts.private,
+        publicPath: opts.public,
+        format: opts.format,
+      });
       const kind = opts.format === "pem" ? "PKCS#8/SPKI PEM" : "Go raw ED25519 PEM";
       await out(
         `wrote private key ${opts.private} (mode 0600, ${kind}): keep it secret, never commit it\n` +

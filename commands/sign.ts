@@ -10,7 +10,7 @@ import { McpTrustError } from "../lib/errors.ts";
 import { safeText } from "../lib/crypto/display.ts";
 import { readPrivateKeyFile } from "../lib/crypto/keys.ts";
 import { readSignedDocument } from "../lib/crypto/signed_document.ts";
-import { signLockfile, type SigningMethod } from "../lib/crypto/signer.ts";
+import { type SigningMethod, signLockfile } from "../lib/crypto/signer.ts";
 import { out } from "./options.ts";
 
 /** Default lockfile path, as in the Go tool. */
@@ -36,14 +36,20 @@ export function signCommand() {
     .description("Sign a lockfile (Ed25519 key, or Sigstore keyless) and write <lockfile>.sig.")
     .argument("[lockfile]", `the lockfile to sign (default ${DEFAULT_LOCKFILE})`)
     .option("-l, --lockfile <file>", "the lockfile to sign (same as the argument; Go compatibility)")
-    .option("-k, --key <file>", "Ed25519 private key (PKCS#8 or the Go tool's raw PEM) (default mcptrust.key)")
+    .option(
+      "-k, --key <file>",
+      "Ed25519 private key (PKCS#8 or the Go tool's raw PEM) (default mcptrust.key)",
+    )
     .option("-o, --output <file>", "where to write the signature (default <lockfile>.sig)")
     .addOption(
       new Option("--canonicalization <version>", "v1: Go-compatible canonical JSON; v2: JCS-like")
         .choices(["v1", "v2"] as const)
         .default("v1" as const),
     )
-    .option("--sigstore", "sign keylessly with Sigstore (OIDC identity; needs network access to Fulcio and Rekor)")
+    .option(
+      "--sigstore",
+      "sign keylessly with Sigstore (OIDC identity; needs network access to Fulcio and Rekor)",
+    )
     .option("--fulcio-url <url>", "Fulcio URL for --sigstore (default https://fulcio.sigstore.dev)")
     .option("--rekor-url <url>", "Rekor URL for --sigstore (default https://rekor.sigstore.dev)")
     .option("--tsa-url <url>", "RFC 3161 timestamp authority for --sigstore (optional)")
@@ -71,7 +77,12 @@ Examples:
         });
       }
       if (!opts.sigstore) {
-        for (const [flag, v] of [["--fulcio-url", opts.fulcioUrl], ["--rekor-url", opts.rekorUrl], ["--tsa-url", opts.tsaUrl], ["--bundle-out", opts.bundleOut]]) {
+        for (
+          const [flag, v] of [["--fulcio-url", opts.fulcioUrl], ["--rekor-url", opts.rekorUrl], [
+            "--tsa-url",
+            opts.tsaUrl,
+          ], ["--bundle-out", opts.bundleOut]]
+        ) {
           if (v !== undefined) throw new McpTrustError(`${flag} only applies with --sigstore`);
         }
       }
@@ -87,9 +98,13 @@ Examples:
           atomicWriteFile(opts.bundleOut, res.bundleJson, { mode: 0o644 });
         }
       } catch (err) {
-        throw new McpTrustError(`cannot write the signature ${sigPath}: ${(err as Error).message}`, { cause: err });
+        throw new McpTrustError(`cannot write the signature ${sigPath}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
-      const signer = res.fingerprint ? `Ed25519 key ${res.fingerprint} (${safeText(keyPath)})` : "Sigstore (keyless)";
+      const signer = res.fingerprint
+        ? `Ed25519 key ${res.fingerprint} (${safeText(keyPath)})`
+        : "Sigstore (keyless)";
       await out(
         `signed ${safeText(lockPath)} -> ${safeText(sigPath)}\n` +
           `  signer:           ${signer}\n` +

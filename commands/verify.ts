@@ -28,9 +28,15 @@ export function identityOptions(): Option[] {
       "--certificate-identity-regexp <regexp>",
       "Sigstore: a regexp the whole signer identity must match",
     ),
-    new Option("--certificate-oidc-issuer <url>", "Sigstore: the OIDC issuer that must have vouched for the signer"),
+    new Option(
+      "--certificate-oidc-issuer <url>",
+      "Sigstore: the OIDC issuer that must have vouched for the signer",
+    ),
     new Option("--github-actions", "Sigstore: the issuer is GitHub Actions (" + GITHUB_ACTIONS_ISSUER + ")"),
-    new Option("--trusted-root <file>", "Sigstore: trusted_root.json to use instead of the built-in public-good root"),
+    new Option(
+      "--trusted-root <file>",
+      "Sigstore: trusted_root.json to use instead of the built-in public-good root",
+    ),
     // The Go tool's names for the same flags.
     new Option("--identity <identity>").hideHelp(),
     new Option("--identity-regexp <regexp>").hideHelp(),
@@ -51,9 +57,16 @@ export interface TrustOptionValues {
   issuer?: string;
 }
 
-function merged(name: string, goName: string, a: string | undefined, b: string | undefined): string | undefined {
+function merged(
+  name: string,
+  goName: string,
+  a: string | undefined,
+  b: string | undefined,
+): string | undefined {
   if (a !== undefined && b !== undefined && a !== b) {
-    throw new McpTrustError(`--${name} and --${goName} (its Go name) disagree`, { hint: `give --${name} once` });
+    throw new McpTrustError(`--${name} and --${goName} (its Go name) disagree`, {
+      hint: `give --${name} once`,
+    });
   }
   return a ?? b;
 }
@@ -69,7 +82,12 @@ export function trustFlagsFrom(o: TrustOptionValues): TrustFlags {
   return {
     key: o.key,
     identity: merged("certificate-identity", "identity", o.certificateIdentity, o.identity),
-    identityRegexp: merged("certificate-identity-regexp", "identity-regexp", o.certificateIdentityRegexp, o.identityRegexp),
+    identityRegexp: merged(
+      "certificate-identity-regexp",
+      "identity-regexp",
+      o.certificateIdentityRegexp,
+      o.identityRegexp,
+    ),
     issuer,
     trustedRoot: o.trustedRoot,
   };
@@ -83,7 +101,9 @@ export function verifyCommand() {
     .option("-l, --lockfile <file>", "the lockfile to check (same as the argument; Go compatibility)")
     .option("-s, --signature <file>", "the signature (default <lockfile>.sig)")
     .option("-k, --key <file>", `Ed25519 public key of the signer (default ${DEFAULT_PUBLIC_KEY})`)
-    .addOption(new Option("--format <format>", "text or json").argParser(parseFormat).default("text" as const));
+    .addOption(
+      new Option("--format <format>", "text or json").argParser(parseFormat).default("text" as const),
+    );
   for (const o of identityOptions()) cmd.addOption(o);
   return cmd
     .addHelpText(
@@ -107,7 +127,12 @@ Examples:
       const sigPath = o.signature ?? `${lockPath}.sig`;
       try {
         const flags = trustFlagsFrom(o);
-        const lockBytes = readInputFile(lockPath, "lockfile", MAX_LOCKFILE_BYTES, "name the lockfile to check");
+        const lockBytes = readInputFile(
+          lockPath,
+          "lockfile",
+          MAX_LOCKFILE_BYTES,
+          "name the lockfile to check",
+        );
         const sigBytes = readSignatureBytes(sigPath);
         const res = await verifyLockfile({
           lockfile: { path: lockPath, bytes: lockBytes },
@@ -115,21 +140,25 @@ Examples:
           flags,
           trust: { fallbackKey: { kind: "path", path: DEFAULT_PUBLIC_KEY } },
         });
-        await out(o.format === "json" ? JSON.stringify(verificationJson(res), null, 2) + "\n" : verificationText(res));
+        await out(
+          o.format === "json" ? JSON.stringify(verificationJson(res), null, 2) + "\n" : verificationText(res),
+        );
       } catch (err) {
         if (o.format === "json" && err instanceof McpTrustError) {
-          await out(JSON.stringify(
-            {
-              verified: false,
-              exitCode: err.exitCode,
-              error: err.message,
-              hint: err.hint,
-              lockfile: { path: lockPath },
-              signature: { path: sigPath },
-            },
-            null,
-            2,
-          ) + "\n");
+          await out(
+            JSON.stringify(
+              {
+                verified: false,
+                exitCode: err.exitCode,
+                error: err.message,
+                hint: err.hint,
+                lockfile: { path: lockPath },
+                signature: { path: sigPath },
+              },
+              null,
+              2,
+            ) + "\n",
+          );
         }
         throw err;
       }

@@ -316,14 +316,16 @@ export function auditLog(file: string): Json[] {
  * A scripted MCP server (Node, no dependencies) for behaviour the fixture server has no option for:
  * - tools `echo` (text: JSON of arguments), `hold` (answered only when the next `ping` arrives, before
  *   the ping's own answer: a late answer on demand), `die` (stderr line, then exit 7 without answering),
- *   `shout` (writes `SCRIPTED-STDERR <arguments.text>` to stderr, then answers);
+ *   `shout` (writes `SCRIPTED-STDERR <arguments.text>` to stderr, then answers), `badjson` (answers
+ *   with a line shaped like a response to the pending id that is not valid JSON);
+ * - tools/list carries `_meta` and an extra field `extraField` besides `tools`;
  * - on stdin EOF it exits with code 4 (so the proxy's exit code is visibly the server's).
  */
 const SCRIPTED_SERVER = `
 import process from "node:process";
 const send = (m) => process.stdout.write(JSON.stringify(m) + "\\n");
 const held = [];
-const tools = ["echo", "hold", "die", "shout"].map((name) => ({
+const tools = ["echo", "hold", "die", "shout", "badjson"].map((name) => ({
   name, description: "scripted " + name, inputSchema: { type: "object" },
 }));
 process.stderr.write("SCRIPTED-STDERR started\\n");
@@ -346,7 +348,7 @@ function onMessage(m) {
     case "initialize":
       return ok({ protocolVersion: m.params.protocolVersion, capabilities: { tools: {} },
         serverInfo: { name: "scripted-server", version: "1.0.0" } });
-    case "tools/list": return ok({ tools });
+    case "tools/list": return ok({ tools, _meta: { "example.com/page": 1 }, extraField: "kept" });
     case "prompts/list": return ok({ prompts: [] });
     case "resources/list": return ok({ resources: [] });
     case "resources/templates/list": return ok({ resourceTemplates: [] });
@@ -359,6 +361,10 @@ function onMessage(m) {
       if (name === "die") {
         process.stderr.write("SCRIPTED-STDERR dying\\n");
         return process.exit(7);
+      }
+      if (name === "badjson") {
+        // Structurally an object with the right id, but not JSON: a bare word where a value belongs.
+        return void process.stdout.write('{"jsonrpc":"2.0","id":' + JSON.stringify(m.id) + ',"result":{"content":[],"x":tru}}\\n');
       }
       if (name === "shout") process.stderr.write("SCRIPTED-STDERR " + m.params.arguments.text + "\\n");
       return ok({ content: [{ type: "text", text: JSON.stringify(m.params.arguments ?? {}) }] });

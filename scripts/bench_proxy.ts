@@ -7,13 +7,15 @@
  * Each scenario (sequential / pipelined calls, small / 1 MiB / 9 MiB text) runs in several rounds; every
  * round runs the three ways back to back on fresh processes, in a rotating order, and the ratios are
  * taken within a round (proxy/relay, proxy/direct), then the median over rounds. Also: the proxy's
- * peak RSS (VmHWM) over 100k pipelined calls, and the cost of one policy-core decision
- * (scripts/bench/policy_core.ts, under Deno and under Bun, the binary's runtime).
+ * peak RSS (VmHWM) over 100k pipelined calls, the CPU time per call of the process we spawn (server,
+ * relay or proxy: where the time goes), and the policy core's costs (scripts/bench_policy_core.ts and
+ * scripts/bench/policy_core.ts, under Bun, the binary's runtime, and under Deno).
  * Targets: proxy/relay throughput >= 0.90 (sequential and pipelined), flat memory, a decision < 1 us.
  * Prints figures; asserts nothing.
  *
- * Run: make build && deno run -A scripts/bench_proxy.ts [--quick]
- *      (MCPTRUST_BIN=/path/to/mcptrust to use another binary; default dist/mcptrust)
+ * Run: make build && deno run -A scripts/bench_proxy.ts [--quick] [--only=<text>]
+ *      MCPTRUST_BIN=/path/to/mcptrust to use another binary (default dist/mcptrust); --only runs just
+ *      the parts whose name contains <text> ("pipelined", "9 MiB", "memory", "policy"), e.g. to profile.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -23,10 +25,13 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 
 const QUICK = Deno.args.includes("--quick");
+const ONLY = Deno.args.find((a) => a.startsWith("--only="))?.slice("--only=".length);
+const selected = (name: string) => ONLY === undefined || name.includes(ONLY);
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ECHO = join(ROOT, "testdata/servers/echo_server.mjs");
 const RELAY = join(ROOT, "testdata/servers/relay.mjs");
 const POLICY_HELPER = join(ROOT, "scripts/bench/policy_core.ts");
+const DECISION_BENCH = join(ROOT, "scripts/bench_policy_core.ts");
 const BUN = join(ROOT, "tools/node_modules/.bin/bun");
 const BIN = resolve(process.env.MCPTRUST_BIN ?? "dist/mcptrust");
 const NODE = process.env.NODE ?? "node";
@@ -303,6 +308,13 @@ async function runCalls(
 
 // ------------------------------------------------------------------------------------------ stats
 
+/** CPU time (user + system, all threads) of a live process in ms, from /proc (10 ms ticks). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[0] is field 3 (state)
+  return (Number(f[11]) + Number(f[12])) * 10; // utime, stime at fields 14 and 15; CLK_TCK 100
+}
+
 function percentile(xs: Float64Array | number[], p: number): number {
   const s = Float64Array.from(xs).sort();
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
@@ -315,6 +327,7 @@ const lpad = (s: string, n: number) => s.padStart(n);
 
 interface WayFigures {
   rps: number[];
+  cpuUs: number[];
   p50: number[];
   p99: number[];
   errors: number;
@@ -343,10 +356,12 @@ async function main() {
     );
 
     const ratioRows: { scenario: Scenario; vsRelay: number[]; vsDirect: number[] }[] = [];
-    for (const sc of SCENARIOS) {
+    for (const sc of SCENARIOS.filter((s) => selected(s.name))) {
       const text = sc.textBytes === SMALL_TEXT.length ? SMALL_TEXT : "x".repeat(sc.textBytes);
       const figs = Object.fromEntries(
-        WAYS.map((w) => [w, { rps: [], p50: [], p99: [], errors: 0, firstError: "" } as WayFigures]),
+        WAYS.map((
+          w,
+        ) => [w, { rps: [], cpuUs: [], p50: [], p99: [], errors: 0, firstError: "" } as WayFigures]),
       ) as Record<Way, WayFigures>;
       const vsRelay: number[] = [], vsDirect: number[] = [];
       for (let r = 0; r < ROUNDS; r++) {
@@ -356,8 +371,10 @@ async function main() {
           const peer = await connect(way, lock);
           try {
             await runCalls(peer, sc.warmup, Math.min(sc.window, sc.warmup), text);
+            const cpu0 = cpuMs(peer.pid);
             const res = await runCalls(peer, sc.calls, sc.window, text);
             const f = figs[way];
+            f.cpuUs.push(((cpuMs(peer.pid) - cpu0) * 1000) / sc.calls);
             rps[way] = (sc.calls * 1000) / res.ms;
             f.rps.push(rps[way]!);
             f.p50.push(percentile(res.latencies, 50));
@@ -373,13 +390,18 @@ async function main() {
       }
       const mibPerCall = sc.textBytes >= MIB ? ` (${sc.textBytes / MIB} MiB each way per call)` : "";
       console.log(`${sc.name}: ${sc.calls} calls${mibPerCall}`);
-      console.log(`  ${pad("way", 8)}${lpad("req/s", 10)}${lpad("p50 ms", 10)}${lpad("p99 ms", 10)}  errors`);
+      const large = sc.textBytes >= MIB;
+      console.log(
+        `  ${pad("way", 8)}${lpad("req/s", 10)}${lpad("p50 ms", 10)}${lpad("p99 ms", 10)}` +
+          `${lpad(large ? "cpu ms/call" : "cpu us/call", 13)}  errors   (cpu: the spawned process alone)`,
+      );
       for (const way of WAYS) {
         const f = figs[way];
-        const digits = sc.textBytes >= MIB ? 1 : 3;
+        const digits = large ? 1 : 3;
         console.log(
-          `  ${pad(way, 8)}${lpad(fmt(median(f.rps), sc.textBytes >= MIB ? 1 : 0), 10)}` +
-            `${lpad(fmt(median(f.p50), digits), 10)}${lpad(fmt(median(f.p99), digits), 10)}  ${f.errors}` +
+          `  ${pad(way, 8)}${lpad(fmt(median(f.rps), large ? 1 : 0), 10)}` +
+            `${lpad(fmt(median(f.p50), digits), 10)}${lpad(fmt(median(f.p99), digits), 10)}` +
+            `${lpad(large ? fmt(median(f.cpuUs) / 1000, 1) : fmt(median(f.cpuUs), 1), 13)}  ${f.errors}` +
             (f.firstError ? `  first: ${f.firstError}` : ""),
         );
       }
@@ -395,15 +417,17 @@ async function main() {
     }
 
     // Memory: the proxy's VmHWM / VmRSS over MEMORY_CALLS pipelined small calls.
-    console.log(
-      `proxy memory over ${MEMORY_CALLS} pipelined small calls (window ${WINDOW}), from /proc/<pid>/status:`,
-    );
-    {
+    const hwm: number[] = [];
+    if (selected("memory")) {
+      console.log(
+        `proxy memory over ${MEMORY_CALLS} pipelined small calls (window ${WINDOW}), from /proc/<pid>/status:`,
+      );
       const peer = await connect("proxy", lock);
       const status = () => {
         const s = readFileSync(`/proc/${peer.pid}/status`, "utf8");
-        const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, "m").exec(s)?.[1] ?? NaN);
-        return `VmHWM ${fmt(kb("VmHWM") / 1024)} MiB, VmRSS ${fmt(kb("VmRSS") / 1024)} MiB`;
+        const mib = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, "m").exec(s)?.[1] ?? NaN) / 1024;
+        hwm.push(mib("VmHWM"));
+        return `VmHWM ${fmt(mib("VmHWM"))} MiB, VmRSS ${fmt(mib("VmRSS"))} MiB`;
       };
       try {
         await runCalls(peer, 10, 10, SMALL_TEXT); // past the preflight
@@ -422,35 +446,50 @@ async function main() {
       }
     }
 
-    // Policy core: one decision, on Deno (V8) and on Bun (the compiled binary's runtime).
-    console.log(
-      `policy core (lib/policy/core.ts; ${POLICY_ITERATIONS} iterations after warm-up, median of 5):`,
-    );
-    const policyRuns: [string, string[]][] = [
-      ["bun", [BUN, POLICY_HELPER, String(POLICY_ITERATIONS)]],
-      ["deno", [Deno.execPath(), "run", "-A", POLICY_HELPER, String(POLICY_ITERATIONS)]],
-    ];
-    let worstDecisionNs = 0;
-    for (const [label, argv] of policyRuns) {
-      let r;
-      try {
-        r = JSON.parse(execFileSync(argv[0], argv.slice(1), { cwd: ROOT, maxBuffer: 1 << 20 }).toString());
-      } catch (err) {
-        console.log(`  ${label}: failed: ${(err as Error).message.split("\n")[0]}`);
-        continue;
-      }
+    // Policy core, on Bun (the compiled binary's runtime) and Deno (V8): the cost of one decision from
+    // scripts/bench_policy_core.ts (reused as is), then load / setAllowlist / template scaling from
+    // scripts/bench/policy_core.ts.
+    let worstDecisionNs = NaN;
+    if (selected("policy")) {
       console.log(
-        `  ${r.runtime}: PolicyCore.load() ${fmt(r.loadMs, 2)} ms (first ${
-          fmt(r.loadColdMs, 2)
-        } ms); setAllowlist ` +
-          Object.entries(r.setAllowlistUs as Record<string, number>).map(([k, v]) => `${k}: ${fmt(v, 1)} us`)
-            .join(", "),
+        `policy core (lib/policy/core.ts), ${POLICY_ITERATIONS} iterations per figure after warm-up:`,
       );
-      for (const [lockName, table] of Object.entries(r.ns as Record<string, Record<string, number>>)) {
-        console.log(`    ${lockName}:`);
-        for (const [k, v] of Object.entries(table)) {
-          console.log(`      ${pad(k, 36)}${lpad(fmt(v, 0), 7)} ns`);
-          if (label === "bun" && lockName.startsWith("small")) worstDecisionNs = Math.max(worstDecisionNs, v);
+      const runtimes: [string, string[]][] = [["bun", [BUN]], ["deno", [Deno.execPath(), "run", "-A"]]];
+      for (const [label, prefix] of runtimes) {
+        const run = (script: string) => {
+          const argv = [...prefix, script, String(POLICY_ITERATIONS)];
+          return execFileSync(argv[0], argv.slice(1), { cwd: ROOT, maxBuffer: 1 << 20 }).toString();
+        };
+        try {
+          if (existsSync(DECISION_BENCH)) {
+            const text = run(DECISION_BENCH);
+            for (const line of text.trimEnd().split("\n")) {
+              console.log(`  ${line.trim() === line ? "" : "  "}${line.trim()}`);
+            }
+            if (label === "bun") {
+              worstDecisionNs = Math.max(
+                ...[...text.matchAll(/(\d+) ns\/decision/g)].map((m) => Number(m[1])),
+              );
+            }
+          } else {
+            console.log(`  (${DECISION_BENCH} is missing: no per-decision figures)`);
+          }
+          const r = JSON.parse(run(POLICY_HELPER));
+          console.log(
+            `  ${r.runtime}: PolicyCore.load() ${fmt(r.loadMs, 2)} ms (first ${fmt(r.loadColdMs, 2)} ms)`,
+          );
+          for (const [k, v] of Object.entries(r.setAllowlistUs as Record<string, number>)) {
+            console.log(`    setAllowlist, ${k}: ${fmt(v, 1)} us`);
+          }
+          console.log(
+            "    decideResourceUri (template match) by number of templates: " +
+              Object.entries(r.uriNsByTemplates as Record<string, number>).map(([n, v]) =>
+                `${n}: ${fmt(v, 0)} ns`
+              )
+                .join(", "),
+          );
+        } catch (err) {
+          console.log(`  ${label}: failed: ${(err as Error).message.split("\n")[0]}`);
         }
       }
     }
@@ -464,7 +503,17 @@ async function main() {
           `   proxy/direct ${fmt(median(vsDirect), 2)}`,
       );
     }
-    console.log(`  slowest decision, small lockfile, bun: ${fmt(worstDecisionNs, 0)} ns`);
+    if (hwm.length > 2) {
+      console.log(
+        `  proxy VmHWM: ${hwm.map((m) => fmt(m)).join(" -> ")} MiB (start, ${
+          MEMORY_MARKS.join(", ")
+        } calls); ` +
+          `${fmt(hwm[hwm.length - 1] - hwm[1])} MiB growth after the first ${MEMORY_MARKS[0]}`,
+      );
+    }
+    if (!Number.isNaN(worstDecisionNs)) {
+      console.log(`  slowest decision in scripts/bench_policy_core.ts on bun: ${fmt(worstDecisionNs, 0)} ns`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

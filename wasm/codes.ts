@@ -97,6 +97,20 @@ export const FROM_HOST = 1;
 /** Server to host (client). */
 export const FROM_SERVER = 2;
 
+// -- method table rows (method_info): `directions | class << METHOD_CLASS_SHIFT | kind << METHOD_KIND_SHIFT`
+/** Protocol method: passes unchecked. */
+export const METHOD_PASS = 1;
+/** List method: passes; the host verifies each item of its result. */
+export const METHOD_LIST = 2;
+/** Decided by `params.name` (tools/call, prompts/get). */
+export const METHOD_BY_NAME = 3;
+/** Decided by `params.uri` (resources/read, subscribe, unsubscribe). */
+export const METHOD_BY_URI = 4;
+/** Decided by `params.ref` (completion/complete). */
+export const METHOD_BY_REF = 5;
+export const METHOD_CLASS_SHIFT = 4;
+export const METHOD_KIND_SHIFT = 8;
+
 // -- operands: what the host extracted from a request's params for decide_request
 export const OPERAND_NONE = 0;
 /** `params.name` (tools/call, prompts/get). */

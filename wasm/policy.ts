@@ -2,6 +2,11 @@
  * The mcptrust policy core (AssemblyScript -> WebAssembly). Every allow/deny decision of the proxy
  * is made here; the TypeScript host (lib/policy/core.ts) only moves strings in and decisions out.
  *
+ * Build (from the repo root or wasm/): `asc wasm/policy.ts --config wasm/asconfig.json --target release`.
+ * The TLSF allocator ("minimal" runtime) backs the allowlist and scratch blocks; nothing is garbage
+ * collected and the decision paths allocate nothing. asconfig's `use: abort=` turns a failed
+ * assertion or allocation into a plain trap, so the module imports nothing.
+ *
  * ABI (no generated glue, no imports):
  * - The host writes UTF-8 into a scratch block: `scratch_reserve(n)` makes each of its regions at
  *   least n bytes and returns the capacity `cap`; `scratch_ptr()` is region A. Region B is at
@@ -61,6 +66,13 @@ import {
   LOAD_INVALID_TEXT,
   LOAD_TOO_MANY,
   LOCKED,
+  METHOD_BY_NAME,
+  METHOD_BY_REF,
+  METHOD_BY_URI,
+  METHOD_CLASS_SHIFT,
+  METHOD_KIND_SHIFT,
+  METHOD_LIST,
+  METHOD_PASS,
   NOT_LOCKED,
   NOT_OFFERED,
   OPERAND_NAME,
@@ -210,12 +222,6 @@ function decideCompletionRef(operand: i32, len: i32): i32 {
 // ---------------------------------------------------------------------------------------------------
 // Method table (MCP 2025-11-25 schema; ids are stable only within one build of the core).
 
-const CLASS_PASS = 1; // protocol method: passes unchecked
-const CLASS_LIST = 2; // passes; the result's items are verified by the host with verify_item
-const CLASS_NAME = 3; // decided by params.name
-const CLASS_URI = 4; // decided by params.uri
-const CLASS_COMPLETION = 5; // decided by params.ref
-
 const H = FROM_HOST;
 const S = FROM_SERVER;
 const HS = FROM_HOST | FROM_SERVER;
@@ -241,67 +247,67 @@ function row(name: string, dirs: i32, cls: i32, kind: i32): string {
 function method(id: i32): string {
   switch (id) {
     case 1:
-      return row("initialize", H, CLASS_PASS, 0);
+      return row("initialize", H, METHOD_PASS, 0);
     case 2:
-      return row("ping", HS, CLASS_PASS, 0);
+      return row("ping", HS, METHOD_PASS, 0);
     case 3:
-      return row("notifications/initialized", H, CLASS_PASS, 0);
+      return row("notifications/initialized", H, METHOD_PASS, 0);
     case 4:
-      return row("notifications/cancelled", HS, CLASS_PASS, 0);
+      return row("notifications/cancelled", HS, METHOD_PASS, 0);
     case 5:
-      return row("notifications/progress", HS, CLASS_PASS, 0);
+      return row("notifications/progress", HS, METHOD_PASS, 0);
     case 6:
-      return row("notifications/roots/list_changed", H, CLASS_PASS, 0);
+      return row("notifications/roots/list_changed", H, METHOD_PASS, 0);
     case 7:
-      return row("notifications/message", S, CLASS_PASS, 0);
+      return row("notifications/message", S, METHOD_PASS, 0);
     case 8:
-      return row("notifications/resources/updated", S, CLASS_PASS, 0);
+      return row("notifications/resources/updated", S, METHOD_PASS, 0);
     case 9:
-      return row("notifications/resources/list_changed", S, CLASS_PASS, 0);
+      return row("notifications/resources/list_changed", S, METHOD_PASS, 0);
     case 10:
-      return row("notifications/tools/list_changed", S, CLASS_PASS, 0);
+      return row("notifications/tools/list_changed", S, METHOD_PASS, 0);
     case 11:
-      return row("notifications/prompts/list_changed", S, CLASS_PASS, 0);
+      return row("notifications/prompts/list_changed", S, METHOD_PASS, 0);
     case 12:
-      return row("notifications/tasks/status", HS, CLASS_PASS, 0);
+      return row("notifications/tasks/status", HS, METHOD_PASS, 0);
     case 13:
-      return row("notifications/elicitation/complete", S, CLASS_PASS, 0);
+      return row("notifications/elicitation/complete", S, METHOD_PASS, 0);
     case 14:
-      return row("logging/setLevel", H, CLASS_PASS, 0);
+      return row("logging/setLevel", H, METHOD_PASS, 0);
     case 15:
-      return row("roots/list", S, CLASS_PASS, 0);
+      return row("roots/list", S, METHOD_PASS, 0);
     case 16:
-      return row("sampling/createMessage", S, CLASS_PASS, 0);
+      return row("sampling/createMessage", S, METHOD_PASS, 0);
     case 17:
-      return row("elicitation/create", S, CLASS_PASS, 0);
+      return row("elicitation/create", S, METHOD_PASS, 0);
     case 18:
-      return row("tasks/get", HS, CLASS_PASS, 0);
+      return row("tasks/get", HS, METHOD_PASS, 0);
     case 19:
-      return row("tasks/result", HS, CLASS_PASS, 0);
+      return row("tasks/result", HS, METHOD_PASS, 0);
     case 20:
-      return row("tasks/list", HS, CLASS_PASS, 0);
+      return row("tasks/list", HS, METHOD_PASS, 0);
     case 21:
-      return row("tasks/cancel", HS, CLASS_PASS, 0);
+      return row("tasks/cancel", HS, METHOD_PASS, 0);
     case 22:
-      return row("tools/list", H, CLASS_LIST, KIND_TOOL);
+      return row("tools/list", H, METHOD_LIST, KIND_TOOL);
     case 23:
-      return row("prompts/list", H, CLASS_LIST, KIND_PROMPT);
+      return row("prompts/list", H, METHOD_LIST, KIND_PROMPT);
     case 24:
-      return row("resources/list", H, CLASS_LIST, KIND_RESOURCE);
+      return row("resources/list", H, METHOD_LIST, KIND_RESOURCE);
     case 25:
-      return row("resources/templates/list", H, CLASS_LIST, KIND_TEMPLATE);
+      return row("resources/templates/list", H, METHOD_LIST, KIND_TEMPLATE);
     case 26:
-      return row("tools/call", H, CLASS_NAME, KIND_TOOL);
+      return row("tools/call", H, METHOD_BY_NAME, KIND_TOOL);
     case 27:
-      return row("prompts/get", H, CLASS_NAME, KIND_PROMPT);
+      return row("prompts/get", H, METHOD_BY_NAME, KIND_PROMPT);
     case 28:
-      return row("resources/read", H, CLASS_URI, KIND_RESOURCE);
+      return row("resources/read", H, METHOD_BY_URI, KIND_RESOURCE);
     case 29:
-      return row("resources/subscribe", H, CLASS_URI, KIND_RESOURCE);
+      return row("resources/subscribe", H, METHOD_BY_URI, KIND_RESOURCE);
     case 30:
-      return row("resources/unsubscribe", H, CLASS_URI, KIND_RESOURCE);
+      return row("resources/unsubscribe", H, METHOD_BY_URI, KIND_RESOURCE);
     case 31:
-      return row("completion/complete", H, CLASS_COMPLETION, 0);
+      return row("completion/complete", H, METHOD_BY_REF, 0);
     default:
       return row("", 0, 0, 0);
   }
@@ -320,10 +326,10 @@ export function method_name(id: i32): i32 {
   return name.length;
 }
 
-/** Method `id`'s row: `dirs | class << 4 | kind << 8`. */
+/** Method `id`'s row: `directions | class << METHOD_CLASS_SHIFT | kind << METHOD_KIND_SHIFT`. */
 export function method_info(id: i32): i32 {
   method(id);
-  return rowDirs | (rowClass << 4) | (rowKind << 8);
+  return rowDirs | (rowClass << METHOD_CLASS_SHIFT) | (rowKind << METHOD_KIND_SHIFT);
 }
 
 /**
@@ -337,12 +343,12 @@ export function decide_request(id: i32, dir: i32, operand: i32, len: i32): i32 {
   if ((rowDirs & dir) == 0 || (dir != FROM_HOST && dir != FROM_SERVER)) {
     return pack(WRONG_DIRECTION, SUBJECT_METHOD, id);
   }
-  if (rowClass == CLASS_PASS) return pack(PASS, SUBJECT_METHOD, id);
-  if (rowClass == CLASS_LIST) return pack(LIST, SUBJECT_METHOD, id);
-  if (rowClass == CLASS_NAME) {
+  if (rowClass == METHOD_PASS) return pack(PASS, SUBJECT_METHOD, id);
+  if (rowClass == METHOD_LIST) return pack(LIST, SUBJECT_METHOD, id);
+  if (rowClass == METHOD_BY_NAME) {
     return operand == OPERAND_NAME ? decideName(rowKind, len) : pack(INVALID_PARAMS, rowKind, -1);
   }
-  if (rowClass == CLASS_URI) {
+  if (rowClass == METHOD_BY_URI) {
     return operand == OPERAND_URI ? decideUri(len) : pack(INVALID_PARAMS, SUBJECT_RESOURCE, -1);
   }
   return decideCompletionRef(operand, len);

@@ -496,8 +496,9 @@ function matchPattern(pat: usize, plen: i32, s: usize, slen: i32, inAuthority: b
       if (!bytesEqual(s + valueEnd, pat + i + 1, tail)) return false;
       return valueOk(s + j, valueEnd - j, inAuthority);
     }
-    // Compile checks guarantee a '/' between this mark and the next one.
+    // compileTemplate guarantees a '/' between this mark and the next one; refuse if it is missing.
     const patSlash = indexOf(pat, nextMark, i + 1, SLASH);
+    if (patSlash < 0) return false;
     const suffix = patSlash - i - 1;
     const subjSlash = indexOf(s, slen, j, SLASH);
     const segEnd = subjSlash < 0 ? slen : subjSlash;

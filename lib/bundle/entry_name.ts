@@ -18,6 +18,7 @@ export const MAX_ENTRY_NAME_LENGTH = 255;
 export function unsafeEntryNameReason(name: string): string | undefined {
   if (name.length === 0) return "an empty name";
   if (name.length > MAX_ENTRY_NAME_LENGTH) return `a name longer than ${MAX_ENTRY_NAME_LENGTH} characters`;
+  // deno-lint-ignore no-control-regex -- matching control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(name)) return "a control character in the name";
   if (name.includes("\\")) return "a backslash in the name";
   if (name.startsWith("/")) return "an absolute path";

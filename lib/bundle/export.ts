@@ -19,9 +19,16 @@ import { VERSION } from "../version.ts";
 import { parsePublicKeyBytes } from "../crypto/keys.ts";
 import { readInputFile } from "../crypto/read_input.ts";
 import type { TrustFlags } from "../crypto/trust.ts";
-import { type VerifiedLockfile, verifyLockfile, type VerifyDeps } from "../crypto/verifier.ts";
+import { type VerifiedLockfile, type VerifyDeps, verifyLockfile } from "../crypto/verifier.ts";
 import { unsafeEntryNameReason } from "./entry_name.ts";
-import { BUNDLE_FORMAT, ENTRY, type EntryRole, type Manifest, type ManifestFile, serializeManifest } from "./manifest.ts";
+import {
+  BUNDLE_FORMAT,
+  ENTRY,
+  type EntryRole,
+  type Manifest,
+  type ManifestFile,
+  serializeManifest,
+} from "./manifest.ts";
 import { renderReadme } from "./readme.ts";
 import { type ApprovalSummary, summarizeLockfile } from "./summary.ts";
 import { BUNDLE_ZIP_LIMITS, readZipDirectory, UnsafeZipError } from "./zip_read.ts";
@@ -73,14 +80,19 @@ export async function buildBundle(inputs: ExportInputs, deps: VerifyDeps = {}): 
       lockfile: inputs.lockfile,
       signature: inputs.signature,
       flags: inputs.flags,
-      trust: inputs.defaultKeyPath ? { fallbackKey: { kind: "path", path: inputs.defaultKeyPath } } : undefined,
+      trust: inputs.defaultKeyPath
+        ? { fallbackKey: { kind: "path", path: inputs.defaultKeyPath } }
+        : undefined,
     }, deps);
   } catch (err) {
     if (err instanceof CheckFailedError) {
-      throw new CheckFailedError(`refusing to bundle a lockfile whose signature does not verify: ${err.message}`, {
-        hint: err.hint,
-        cause: err,
-      });
+      throw new CheckFailedError(
+        `refusing to bundle a lockfile whose signature does not verify: ${err.message}`,
+        {
+          hint: err.hint,
+          cause: err,
+        },
+      );
     }
     throw err;
   }
@@ -109,7 +121,11 @@ export async function buildBundle(inputs: ExportInputs, deps: VerifyDeps = {}): 
   for (let i = 0; i < evidence.length; i++) {
     const e = evidence[i];
     const reason = unsafeEntryNameReason(e.name);
-    if (reason) throw new McpTrustError(`cannot include ${e.source}: its bundle name ${JSON.stringify(e.name)} has ${reason}`);
+    if (reason) {
+      throw new McpTrustError(
+        `cannot include ${e.source}: its bundle name ${JSON.stringify(e.name)} has ${reason}`,
+      );
+    }
     if (i > 0 && evidence[i - 1].name === e.name) {
       throw new McpTrustError(`two included files are both named ${basename(e.source)}`, {
         hint: "rename one of them; included files are stored as evidence/<file name>",
@@ -144,9 +160,12 @@ export async function buildBundle(inputs: ExportInputs, deps: VerifyDeps = {}): 
   };
   const total = files.reduce((n, f) => n + f.data.length, 0);
   if (total > BUNDLE_ZIP_LIMITS.maxTotalBytes) {
-    throw new McpTrustError(`the bundle would hold ${total} bytes; bundle verify accepts at most ${BUNDLE_ZIP_LIMITS.maxTotalBytes}`, {
-      hint: "include fewer or smaller evidence files",
-    });
+    throw new McpTrustError(
+      `the bundle would hold ${total} bytes; bundle verify accepts at most ${BUNDLE_ZIP_LIMITS.maxTotalBytes}`,
+      {
+        hint: "include fewer or smaller evidence files",
+      },
+    );
   }
   const zip = writeDeterministicZip([
     { name: ENTRY.manifest, data: new TextEncoder().encode(serializeManifest(manifest)) },

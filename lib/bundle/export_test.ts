@@ -9,7 +9,13 @@ import { encodeSigstoreEnvelope } from "../crypto/envelope.ts";
 import type { SigstoreVerifyFn } from "../crypto/sigstore_bridge.ts";
 import { buildBundle, type ExportInputs } from "./export.ts";
 import { parseManifest } from "./manifest.ts";
-import { goldenV3WithTools, lockfileText, type SignedFixture, withTempDir, writeSignedFixture } from "./test_support.ts";
+import {
+  goldenV3WithTools,
+  lockfileText,
+  type SignedFixture,
+  withTempDir,
+  writeSignedFixture,
+} from "./test_support.ts";
 import { extractEntry, readZipDirectory } from "./zip_read.ts";
 
 const enc = new TextEncoder();
@@ -34,7 +40,10 @@ test("entries come in the fixed order, and the manifest lists every other entry 
     const f = await writeSignedFixture(dir);
     const res = await buildBundle(inputsFor(f, {
       policy: { path: "/somewhere/p.yaml", bytes: enc.encode("rules: []\n") },
-      includes: [{ path: "/x/z-report.json", bytes: enc.encode("{}") }, { path: "/y/a.log", bytes: enc.encode("log") }],
+      includes: [{ path: "/x/z-report.json", bytes: enc.encode("{}") }, {
+        path: "/y/a.log",
+        bytes: enc.encode("log"),
+      }],
     }));
     const names = readZipDirectory(res.zip).map((e) => e.name);
     assert.deepEqual(names, [
@@ -80,10 +89,16 @@ test("README.txt gives the auditor the summary: server, tools by risk, prompts, 
     const res = await buildBundle(inputsFor(f));
     const readme = entries(res.zip)["README.txt"];
     assert.match(readme, /^Server: +test-server$/m);
-    assert.match(readme, /Tools \(3\)\n  HIGH +execute_command\n  MEDIUM +write_file\n  LOW +read_file\n/);
-    assert.match(readme, /Prompts \(3\)\n  code_review\n  summarize\n  translate\n/);
-    assert.match(readme, /  file:\/\/\/\{path\}  \(application\/octet-stream\)/);
-    assert.match(readme, /Artifact pin: +npm @modelcontextprotocol\/server-filesystem@2026\.8\.31, integrity sha512-/);
+    assert.match(
+      readme,
+      /Tools \(3\)\n {2}HIGH +execute_command\n {2}MEDIUM +write_file\n {2}LOW +read_file\n/,
+    );
+    assert.match(readme, /Prompts \(3\)\n {2}code_review\n {2}summarize\n {2}translate\n/);
+    assert.match(readme, / {2}file:\/\/\/\{path\} {2}\(application\/octet-stream\)/);
+    assert.match(
+      readme,
+      /Artifact pin: +npm @modelcontextprotocol\/server-filesystem@2026\.8\.31, integrity sha512-/,
+    );
     assert.match(readme, new RegExp(`Signer: +Ed25519 key ${f.key.publicKey.fingerprint}`));
     assert.match(readme, new RegExp(`Lockfile sha256: +${res.verified.lockfile.sha256}`));
     assert.doesNotMatch(readme, new RegExp(dir)); // no local paths
@@ -96,7 +111,7 @@ test("control characters in lockfile names cannot rewrite the README an auditor 
     const f = await writeSignedFixture(dir, lock);
     const readme = entries((await buildBundle(inputsFor(f))).zip)["README.txt"];
     assert.match(readme, /Server: +ok\\u\{1b\}\[2J\\u\{d\}FAKE\\u\{202e\}/);
-    assert.doesNotMatch(readme, /[\u001b\r\u202e]/);
+    assert.ok(!["\u001b", "\r", "\u202e"].some((c) => readme.includes(c)));
   }));
 
 test("refuses to bundle a lockfile whose signature does not verify (tampered, or another key)", () =>
@@ -105,13 +120,18 @@ test("refuses to bundle a lockfile whose signature does not verify (tampered, or
     const tampered = enc.encode(dec.decode(f.lockBytes).replace("read_file", "read_fil3"));
     const otherPub = join(dir, "other.pub");
     writeFileSync(otherPub, encodePublicKey(generateKeyPair().publicKey));
-    for (const input of [
-      inputsFor(f, { lockfile: { path: f.lockPath, bytes: tampered } }),
-      inputsFor(f, { flags: { key: otherPub } }),
-    ]) {
+    for (
+      const input of [
+        inputsFor(f, { lockfile: { path: f.lockPath, bytes: tampered } }),
+        inputsFor(f, { flags: { key: otherPub } }),
+      ]
+    ) {
       await assert.rejects(buildBundle(input), (err: unknown) => {
         assert.ok(err instanceof CheckFailedError);
-        assert.match(err.message, /^refusing to bundle a lockfile whose signature does not verify: the lockfile does not match/);
+        assert.match(
+          err.message,
+          /^refusing to bundle a lockfile whose signature does not verify: the lockfile does not match/,
+        );
         return true;
       });
     }
@@ -123,7 +143,12 @@ test("unusable export inputs exit 2: no key, duplicate include names, bomb-like 
     const cases: [ExportInputs, RegExp][] = [
       [inputsFor(f, { flags: {} }), /no public key was given/],
       [
-        inputsFor(f, { includes: [{ path: "a/x.log", bytes: enc.encode("1") }, { path: "b/x.log", bytes: enc.encode("2") }] }),
+        inputsFor(f, {
+          includes: [{ path: "a/x.log", bytes: enc.encode("1") }, {
+            path: "b/x.log",
+            bytes: enc.encode("2"),
+          }],
+        }),
         /two included files are both named x\.log/,
       ],
       [
@@ -148,7 +173,11 @@ test("a Sigstore-signed lockfile is bundled with the identity checked, and witho
   const lockBytes = enc.encode(lockfileText(lock));
   const sig = encodeSigstoreEnvelope(JSON.stringify({ mediaType: "m" }), "v1");
   const fake: SigstoreVerifyFn = (_b, _a, opts) =>
-    Promise.resolve({ identity: opts.policy!.identity!, issuer: opts.policy!.issuer, kind: "certificate" as const });
+    Promise.resolve({
+      identity: opts.policy!.identity!,
+      issuer: opts.policy!.issuer,
+      kind: "certificate" as const,
+    });
   const res = await buildBundle({
     lockfile: { path: "mcp-lock.json", bytes: lockBytes },
     signature: { path: "mcp-lock.json.sig", bytes: enc.encode(sig) },
@@ -159,7 +188,10 @@ test("a Sigstore-signed lockfile is bundled with the identity checked, and witho
   assert.deepEqual(names, ["manifest.json", "mcp-lock.json", "mcp-lock.json.sig", "README.txt"]);
   const all = entries(res.zip);
   assert.equal(parseManifest(all["manifest.json"]).signature_type, "sigstore_bundle");
-  assert.match(all["README.txt"], /Signer: +Sigstore certificate identity "release@example\.com", issuer "https:\/\/issuer\.example"/);
+  assert.match(
+    all["README.txt"],
+    /Signer: +Sigstore certificate identity "release@example\.com", issuer "https:\/\/issuer\.example"/,
+  );
   // Without an identity it is refused as a usage error.
   await assert.rejects(
     buildBundle({
@@ -167,6 +199,7 @@ test("a Sigstore-signed lockfile is bundled with the identity checked, and witho
       signature: { path: "mcp-lock.json.sig", bytes: enc.encode(sig) },
       flags: {},
     }, { sigstoreVerify: fake }),
-    (err: unknown) => err instanceof McpTrustError && err.exitCode === 2 && /say who must have signed/.test(err.message),
+    (err: unknown) =>
+      err instanceof McpTrustError && err.exitCode === 2 && /say who must have signed/.test(err.message),
   );
 });

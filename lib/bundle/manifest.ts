@@ -115,7 +115,9 @@ export function parseManifest(text: string): Manifest {
   }
   if (typeof raw === "object" && raw !== null && (raw as { format?: unknown }).format !== BUNDLE_FORMAT) {
     throw new Error(
-      `unknown bundle format ${JSON.stringify((raw as { format?: unknown }).format ?? null)} (expected "${BUNDLE_FORMAT}")`,
+      `unknown bundle format ${
+        JSON.stringify((raw as { format?: unknown }).format ?? null)
+      } (expected "${BUNDLE_FORMAT}")`,
     );
   }
   const res = v.safeParse(ManifestSchema, raw);
@@ -129,7 +131,9 @@ export function parseManifest(text: string): Manifest {
   for (const f of m.files) {
     if (names.has(f.name)) throw new Error(`${JSON.stringify(f.name)} is listed twice`);
     names.add(f.name);
-    if (roleOfName(f.name) !== f.role) throw new Error(`${JSON.stringify(f.name)} cannot have role ${f.role}`);
+    if (roleOfName(f.name) !== f.role) {
+      throw new Error(`${JSON.stringify(f.name)} cannot have role ${f.role}`);
+    }
   }
   return m;
 }

@@ -58,16 +58,25 @@ export function bundleReportText(r: BundleReport): string {
     `bundle valid: ${q(r.bundle.path)} (sha256 ${r.bundle.sha256}, ${r.bundle.entries} entries)`,
     `  checked against:  ${TRUST_TEXT[r.trustSource]}`,
     `  signer:           ${describeSigner(r.verified.signer)}`,
-    `  lockfile:         format ${q(s.lockfileVersion)}, sha256 ${r.verified.lockfile.sha256}, canonicalization ${r.verified.canonVersion}`,
-    `  server:           ${s.server.name !== undefined ? q(s.server.name) : "(not recorded)"}${s.server.version ? " " + q(s.server.version) : ""}`,
+    `  lockfile:         format ${
+      q(s.lockfileVersion)
+    }, sha256 ${r.verified.lockfile.sha256}, canonicalization ${r.verified.canonVersion}`,
+    `  server:           ${s.server.name !== undefined ? q(s.server.name) : "(not recorded)"}${
+      s.server.version ? " " + q(s.server.version) : ""
+    }`,
   );
   if (s.server.command !== undefined) lines.push(`  server command:   ${q(s.server.command)}`);
-  lines.push(`  artifact pin:     ${q(describeArtifact(s.artifact))}`, `  tools (${s.tools.length}):${s.tools.length ? "" : " none"}`);
+  lines.push(
+    `  artifact pin:     ${q(describeArtifact(s.artifact))}`,
+    `  tools (${s.tools.length}):${s.tools.length ? "" : " none"}`,
+  );
   for (const t of s.tools) lines.push(`    ${t.risk.padEnd(7)} ${q(t.name)}`);
   lines.push(`  prompts (${s.prompts.length}):${s.prompts.length ? "" : " none"}`);
   for (const p of s.prompts) lines.push(`    ${q(p)}`);
   lines.push(`  resource templates (${s.templates.length}):${s.templates.length ? "" : " none"}`);
-  for (const t of s.templates) lines.push(`    ${q(t.uriTemplate)}${t.mimeType ? `  (${q(t.mimeType)})` : ""}`);
+  for (const t of s.templates) {
+    lines.push(`    ${q(t.uriTemplate)}${t.mimeType ? `  (${q(t.mimeType)})` : ""}`);
+  }
   if (s.staticResources !== undefined) {
     lines.push(`  static resources (${s.staticResources.length}):${s.staticResources.length ? "" : " none"}`);
     for (const u of s.staticResources) lines.push(`    ${q(u)}`);

@@ -78,7 +78,10 @@ export interface SignedFixture {
 }
 
 /** Writes a signed v3 lockfile (goldenV3WithTools), its .sig and the public key into `dir`. */
-export async function writeSignedFixture(dir: string, lock: unknown = goldenV3WithTools()): Promise<SignedFixture> {
+export async function writeSignedFixture(
+  dir: string,
+  lock: unknown = goldenV3WithTools(),
+): Promise<SignedFixture> {
   const key = generateKeyPair();
   const lockBytes = new TextEncoder().encode(lockfileText(lock));
   const { envelope } = await signLockfile(parseSignedDocument(lockBytes, "mcp-lock.json"), "v1", {

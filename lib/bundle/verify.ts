@@ -20,11 +20,22 @@ import { parseLockfile } from "../lockfile/load.ts";
 import { parsePublicKeyBytes, type PublicKey } from "../crypto/keys.ts";
 import { parseSignedDocument } from "../crypto/signed_document.ts";
 import { type FallbackKey, resolveTrust, type TrustFlags } from "../crypto/trust.ts";
-import { checkSignature, parseSignatureFile, type VerifiedLockfile, type VerifyDeps } from "../crypto/verifier.ts";
+import {
+  checkSignature,
+  parseSignatureFile,
+  type VerifiedLockfile,
+  type VerifyDeps,
+} from "../crypto/verifier.ts";
 import { ENTRY, type Manifest, type ManifestFile, parseManifest } from "./manifest.ts";
 import { renderReadme } from "./readme.ts";
 import { type ApprovalSummary, summarizeLockfile } from "./summary.ts";
-import { BUNDLE_ZIP_LIMITS, extractEntry, NotAZipError, readZipDirectory, UnsafeZipError } from "./zip_read.ts";
+import {
+  BUNDLE_ZIP_LIMITS,
+  extractEntry,
+  NotAZipError,
+  readZipDirectory,
+  UnsafeZipError,
+} from "./zip_read.ts";
 
 /** How the signer's identity was established. */
 export type TrustSource =
@@ -49,7 +60,8 @@ export interface BundleReport {
 }
 
 /** Printed whenever the bundle's own public key was used. */
-export const BUNDLED_KEY_WARNING = "the signature was checked against the public key shipped INSIDE the bundle. " +
+export const BUNDLED_KEY_WARNING =
+  "the signature was checked against the public key shipped INSIDE the bundle. " +
   "That only proves the bundle is consistent with itself: anyone who altered the lockfile could re-sign it " +
   "and ship their own key. Compare the fingerprint with one you obtained independently, or pass --key.";
 
@@ -109,7 +121,9 @@ export async function verifyBundle(
     }
   }
   for (const f of manifest.files) {
-    if (!byName.has(f.name)) throw invalid(src, `${ENTRY.manifest} lists ${JSON.stringify(f.name)}, which is missing`);
+    if (!byName.has(f.name)) {
+      throw invalid(src, `${ENTRY.manifest} lists ${JSON.stringify(f.name)}, which is missing`);
+    }
   }
   for (const required of [ENTRY.lockfile, ENTRY.signature, ENTRY.readme]) {
     if (!listed.has(required)) throw invalid(src, `it has no ${required}`);
@@ -118,7 +132,10 @@ export async function verifyBundle(
   for (const f of manifest.files) {
     const bytes = extract(f.name);
     if (bytes.length !== f.size || bytesToHex(sha256(bytes)) !== f.sha256) {
-      throw invalid(src, `${JSON.stringify(f.name)} does not match its SHA-256 or size in ${ENTRY.manifest} (altered?)`);
+      throw invalid(
+        src,
+        `${JSON.stringify(f.name)} does not match its SHA-256 or size in ${ENTRY.manifest} (altered?)`,
+      );
     }
     data.set(f.name, bytes);
   }
@@ -147,10 +164,14 @@ export async function verifyBundle(
       throw invalid(src, (err as Error).message);
     }
   }
-  const fallbackKey: FallbackKey | undefined = bundledKey && { kind: "key", key: bundledKey, source: keySource };
+  const fallbackKey: FallbackKey | undefined = bundledKey &&
+    { kind: "key", key: bundledKey, source: keySource };
   const trust = resolveTrust(envelope, inputs.flags, { signatureSource: sigSource, fallbackKey });
   if (trust.type === "ed25519" && trust.origin === "bundle") warnings.push(BUNDLED_KEY_WARNING);
-  if (trust.type === "ed25519" && trust.origin !== "bundle" && bundledKey && bundledKey.fingerprint !== trust.key.fingerprint) {
+  if (
+    trust.type === "ed25519" && trust.origin !== "bundle" && bundledKey &&
+    bundledKey.fingerprint !== trust.key.fingerprint
+  ) {
     warnings.push(
       `the bundle's ${ENTRY.publicKey} (${bundledKey.fingerprint}) is not the key you passed; it was ignored`,
     );
@@ -186,7 +207,11 @@ export async function verifyBundle(
     bundle: { path: src, sha256: bytesToHex(sha256(zip)), entries: dir.length },
     manifest,
     verified,
-    trustSource: trust.type === "sigstore" ? "sigstore-identity" : trust.origin === "bundle" ? "bundled-key" : "key-flag",
+    trustSource: trust.type === "sigstore"
+      ? "sigstore-identity"
+      : trust.origin === "bundle"
+      ? "bundled-key"
+      : "key-flag",
     warnings,
     summary,
     otherFiles,

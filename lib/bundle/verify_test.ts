@@ -64,6 +64,11 @@ async function rejectsWith(p: Promise<unknown>, code: number, re: RegExp): Promi
   await assert.rejects(p, (err: unknown) => {
     assert.ok(err instanceof McpTrustError, String(err));
     assert.equal(err.exitCode, code, err.message);
+    assert.equal(
+      err instanceof CheckFailedError,
+      code === 1,
+      "exit 1 comes from a failed check, exit 2 does not",
+    );
     assert.match(err.message, re);
     return true;
   });
@@ -76,8 +81,16 @@ test("a fresh bundle verifies with the signer's key and reports what was approve
     assert.equal(r.trustSource, "key-flag");
     assert.deepEqual(r.warnings, []);
     assert.equal(r.summary.server.name, "test-server");
-    assert.deepEqual(r.summary.tools.map((t) => `${t.risk} ${t.name}`), ["HIGH execute_command", "MEDIUM write_file", "LOW read_file"]);
-    assert.deepEqual(r.otherFiles.map((x) => x.name), ["public.key", "policy.yaml", "evidence/evidence.json"]);
+    assert.deepEqual(r.summary.tools.map((t) => `${t.risk} ${t.name}`), [
+      "HIGH execute_command",
+      "MEDIUM write_file",
+      "LOW read_file",
+    ]);
+    assert.deepEqual(r.otherFiles.map((x) => x.name), [
+      "public.key",
+      "policy.yaml",
+      "evidence/evidence.json",
+    ]);
     const json = bundleReportJson(r);
     assert.equal((json.trust as { independent: boolean }).independent, true);
     assert.equal((json.signer as { fingerprint: string }).fingerprint, f.key.publicKey.fingerprint);
@@ -94,7 +107,10 @@ test("without --key the bundled public key is used, and the report says so loudl
     const r = await verify(zip);
     assert.equal(r.trustSource, "bundled-key");
     assert.match(r.warnings[0], /public key shipped INSIDE the bundle/);
-    assert.match(bundleReportText(r), /^!{78}\nWARNING: the signature was checked against the public key shipped INSIDE the bundle/);
+    assert.match(
+      bundleReportText(r),
+      /^!{78}\nWARNING: the signature was checked against the public key shipped INSIDE the bundle/,
+    );
     const json = bundleReportJson(r);
     assert.deepEqual(json.trust, {
       source: "bundled-key",
@@ -108,10 +124,18 @@ test("an attacker who re-signs an altered lockfile and ships their own key is ca
   withTempDir(async (dir) => {
     const { f, zip } = await exportedBundle(dir);
     const evil = goldenV3WithTools();
-    (evil.tools as Record<string, unknown>).exfiltrate = { description_hash: "sha256:" + "0".repeat(64), input_schema_hash: "", risk_level: "LOW" };
+    (evil.tools as Record<string, unknown>).exfiltrate = {
+      description_hash: "sha256:" + "0".repeat(64),
+      input_schema_hash: "",
+      risk_level: "LOW",
+    };
     const evilKey = generateKeyPair();
     const evilLock = enc.encode(lockfileText(evil));
-    const { envelope } = await signLockfile(parseSignedDocument(evilLock, "x"), "v1", { type: "ed25519", key: evilKey, keySource: "e" });
+    const { envelope } = await signLockfile(parseSignedDocument(evilLock, "x"), "v1", {
+      type: "ed25519",
+      key: evilKey,
+      keySource: "e",
+    });
     const forged = repack(zip, (e) => {
       e.set("mcp-lock.json", evilLock);
       e.set("mcp-lock.json.sig", enc.encode(envelope));
@@ -124,12 +148,22 @@ test("an attacker who re-signs an altered lockfile and ships their own key is ca
     const bundled = await buildBundle({
       lockfile: { path: "l", bytes: evilLock },
       signature: { path: "s", bytes: enc.encode(envelope) },
-      flags: { key: (() => { const p = join(dir, "evil.pub"); writeFileSync(p, encodePublicKey(evilKey.publicKey)); return p; })() },
+      flags: {
+        key: (() => {
+          const p = join(dir, "evil.pub");
+          writeFileSync(p, encodePublicKey(evilKey.publicKey));
+          return p;
+        })(),
+      },
       toolVersion: "1.2.3",
     });
     const self = await verify(bundled.zip);
     assert.equal(self.trustSource, "bundled-key");
-    await rejectsWith(verify(bundled.zip, { key: f.pubPath }), 1, /the lockfile does not match the signature/);
+    await rejectsWith(
+      verify(bundled.zip, { key: f.pubPath }),
+      1,
+      /the lockfile does not match the signature/,
+    );
   }));
 
 test("altered bundles are invalid (exit 1)", () =>
@@ -137,7 +171,11 @@ test("altered bundles are invalid (exit 1)", () =>
     const { f, zip } = await exportedBundle(dir);
     const flip = (b: Uint8Array) => enc.encode(dec.decode(b).replace("execute_command", "execute_commanD"));
     const cases: [string, Uint8Array, RegExp][] = [
-      ["lockfile changed, manifest not updated", repack(zip, (e) => e.set("mcp-lock.json", flip(e.get("mcp-lock.json")!))), /"mcp-lock\.json" does not match its SHA-256/],
+      [
+        "lockfile changed, manifest not updated",
+        repack(zip, (e) => e.set("mcp-lock.json", flip(e.get("mcp-lock.json")!))),
+        /"mcp-lock\.json" does not match its SHA-256/,
+      ],
       [
         "lockfile changed, manifest updated",
         repack(zip, (e) => {
@@ -154,18 +192,30 @@ test("altered bundles are invalid (exit 1)", () =>
         }),
         /README\.txt does not say what the signed lockfile says/,
       ],
-      ["unlisted entry", repack(zip, (e) => e.set("evidence/extra.txt", enc.encode("x"))), /holds "evidence\/extra\.txt", which manifest\.json does not list/],
-      ["listed entry missing", repack(zip, (e) => e.delete("policy.yaml")), /lists "policy\.yaml", which is missing/],
+      [
+        "unlisted entry",
+        repack(zip, (e) => e.set("evidence/extra.txt", enc.encode("x"))),
+        /holds "evidence\/extra\.txt", which manifest\.json does not list/,
+      ],
+      [
+        "listed entry missing",
+        repack(zip, (e) => e.delete("policy.yaml")),
+        /lists "policy\.yaml", which is missing/,
+      ],
       ["no manifest", repack(zip, (e) => e.delete("manifest.json")), /it has no manifest\.json/],
       [
         "unknown manifest format",
-        repack(zip, (e) => e.set("manifest.json", enc.encode(dec.decode(e.get("manifest.json")!).replace("mcptrust-bundle/1", "mcptrust-bundle/9")))),
+        repack(zip, (e) =>
+          e.set(
+            "manifest.json",
+            enc.encode(dec.decode(e.get("manifest.json")!).replace("mcptrust-bundle/1", "mcptrust-bundle/9")),
+          )),
         /unknown bundle format "mcptrust-bundle\/9"/,
       ],
       [
         "malformed signature",
         repack(zip, (e) => {
-          e.set("mcp-lock.json.sig", enc.encode("{\"canon_version\":\"v1\"}\nzz"));
+          e.set("mcp-lock.json.sig", enc.encode('{"canon_version":"v1"}\nzz'));
           fixManifest(e);
         }),
         /approval\.zip:mcp-lock\.json\.sig is malformed/,
@@ -173,7 +223,11 @@ test("altered bundles are invalid (exit 1)", () =>
       [
         "signature says v2, manifest says v1",
         await (async () => {
-          const { envelope } = await signLockfile(parseSignedDocument(f.lockBytes, "l"), "v2", { type: "ed25519", key: f.key, keySource: "k" });
+          const { envelope } = await signLockfile(parseSignedDocument(f.lockBytes, "l"), "v2", {
+            type: "ed25519",
+            key: f.key,
+            keySource: "k",
+          });
           return repack(zip, (e) => {
             e.set("mcp-lock.json.sig", enc.encode(envelope));
             fixManifest(e);
@@ -181,15 +235,21 @@ test("altered bundles are invalid (exit 1)", () =>
         })(),
         /manifest\.json describes the signature differently/,
       ],
-      ["corrupted archive byte", (() => {
-        const z = zip.slice();
-        z[200] ^= 0xff;
-        return z;
-      })(), /invalid/],
+      [
+        "corrupted archive byte",
+        (() => {
+          const z = zip.slice();
+          z[200] ^= 0xff;
+          return z;
+        })(),
+        /invalid/,
+      ],
     ];
-    for (const [what, bytes, re] of cases) await rejectsWith(verify(bytes, { key: f.pubPath }), 1, new RegExp(re.source)).catch((e) => {
-      throw new Error(`${what}: ${e.message}`);
-    });
+    for (const [what, bytes, re] of cases) {
+      await rejectsWith(verify(bytes, { key: f.pubPath }), 1, new RegExp(re.source)).catch((e) => {
+        throw new Error(`${what}: ${e.message}`);
+      });
+    }
     // A local header naming another file than the central directory is an invalid bundle too.
     const unsafe = repack(zip, (e) => e.set("evidence/x", enc.encode("x")));
     const bad = unsafe.slice();
@@ -201,9 +261,17 @@ test("altered bundles are invalid (exit 1)", () =>
 test("unusable input exits 2: not a ZIP, wrong kind of trust flags", () =>
   withTempDir(async (dir) => {
     const { zip } = await exportedBundle(dir);
-    await rejectsWith(verify(enc.encode("not a zip")), 2, /cannot read bundle approval\.zip: not a ZIP archive/);
+    await rejectsWith(
+      verify(enc.encode("not a zip")),
+      2,
+      /cannot read bundle approval\.zip: not a ZIP archive/,
+    );
     await rejectsWith(verify(zip, { identity: "a", issuer: "b" }), 2, /is an Ed25519 signature/);
-    await rejectsWith(verify(zip, { key: join(dir, "missing.pub") }), 2, /cannot read public key .*missing\.pub/);
+    await rejectsWith(
+      verify(zip, { key: join(dir, "missing.pub") }),
+      2,
+      /cannot read public key .*missing\.pub/,
+    );
   }));
 
 test("a --key that differs from the bundled key is used, and the mismatch is reported", () =>
@@ -220,18 +288,33 @@ test("a --key that differs from the bundled key is used, and the mismatch is rep
     const consistent = repack(swapped, (e) => {
       const m = parseManifest(dec.decode(e.get("manifest.json")!));
       const summary = summarizeLockfile(parseLockfile(e.get("mcp-lock.json")!, "l"));
-      e.set("README.txt", enc.encode(renderReadme({
-        summary,
-        signer: { type: "ed25519", fingerprint: f.key.publicKey.fingerprint, keySource: "k", keyOrigin: "flag" },
-        lockfileSha256: bytesToHex(sha256(e.get("mcp-lock.json")!)),
-        canonVersion: "v1",
-        otherFiles: m.files.filter((x) => !["mcp-lock.json", "mcp-lock.json.sig", "README.txt"].includes(x.name)),
-      })));
+      e.set(
+        "README.txt",
+        enc.encode(renderReadme({
+          summary,
+          signer: {
+            type: "ed25519",
+            fingerprint: f.key.publicKey.fingerprint,
+            keySource: "k",
+            keyOrigin: "flag",
+          },
+          lockfileSha256: bytesToHex(sha256(e.get("mcp-lock.json")!)),
+          canonVersion: "v1",
+          otherFiles: m.files.filter((x) =>
+            !["mcp-lock.json", "mcp-lock.json.sig", "README.txt"].includes(x.name)
+          ),
+        })),
+      );
       fixManifest(e);
     });
     const r = await verify(consistent, { key: f.pubPath });
     assert.equal(r.trustSource, "key-flag");
-    assert.match(r.warnings[0], new RegExp(`public\\.key \\(${other.publicKey.fingerprint}\\) is not the key you passed; it was ignored`));
+    assert.match(
+      r.warnings[0],
+      new RegExp(
+        `public\\.key \\(${other.publicKey.fingerprint}\\) is not the key you passed; it was ignored`,
+      ),
+    );
     assert.match(bundleReportText(r), /warning: the bundle's public\.key/);
     // Without --key, the swapped-in key does not verify the signature.
     await rejectsWith(verify(consistent), 1, /the lockfile does not match the signature/);
@@ -241,7 +324,11 @@ test("a Sigstore-signed bundle needs the signer named, and verifies offline agai
   const lockBytes = enc.encode(lockfileText(goldenV3WithTools()));
   const sig = enc.encode(encodeSigstoreEnvelope(JSON.stringify({ mediaType: "m" }), "v1"));
   const fake: SigstoreVerifyFn = (_b, _a, opts) =>
-    Promise.resolve({ identity: opts.policy!.identity!, issuer: opts.policy!.issuer, kind: "certificate" as const });
+    Promise.resolve({
+      identity: opts.policy!.identity!,
+      issuer: opts.policy!.issuer,
+      kind: "certificate" as const,
+    });
   const flags = { identity: "release@example.com", issuer: "https://issuer.example" };
   const { zip } = await buildBundle({
     lockfile: { path: "mcp-lock.json", bytes: lockBytes },
@@ -250,6 +337,11 @@ test("a Sigstore-signed bundle needs the signer named, and verifies offline agai
   }, { sigstoreVerify: fake });
   const r = await verify(zip, flags, { sigstoreVerify: fake });
   assert.equal(r.trustSource, "sigstore-identity");
-  assert.deepEqual(r.verified.signer, { type: "sigstore", identity: "release@example.com", issuer: "https://issuer.example", signedAt: undefined });
+  assert.deepEqual(r.verified.signer, {
+    type: "sigstore",
+    identity: "release@example.com",
+    issuer: "https://issuer.example",
+    signedAt: undefined,
+  });
   await rejectsWith(verify(zip, {}, { sigstoreVerify: fake }), 2, /say who must have signed it/);
 });

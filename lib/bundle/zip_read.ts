@@ -123,7 +123,9 @@ export function readZipDirectory(zip: Uint8Array, limits: ZipLimits = BUNDLE_ZIP
         fail("the archive has a comment or bytes after its end record (not written by mcptrust)");
       }
     }
-    throw new NotAZipError(zip.length === 0 ? "the file is empty" : "not a ZIP archive (no end-of-central-directory record)");
+    throw new NotAZipError(
+      zip.length === 0 ? "the file is empty" : "not a ZIP archive (no end-of-central-directory record)",
+    );
   }
   const disk = u16(eocd + 4);
   const cdDisk = u16(eocd + 6);
@@ -133,8 +135,12 @@ export function readZipDirectory(zip: Uint8Array, limits: ZipLimits = BUNDLE_ZIP
   const cdOffset = u32(eocd + 16);
   if (u16(eocd + 20) !== 0) fail("the archive has a comment");
   if (disk !== 0 || cdDisk !== 0 || countOnDisk !== count) fail("multi-disk archives are not supported");
-  if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) fail("ZIP64 archives are not supported");
-  if (count > limits.maxEntries) fail(`the archive has ${count} entries; at most ${limits.maxEntries} are accepted`);
+  if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
+    fail("ZIP64 archives are not supported");
+  }
+  if (count > limits.maxEntries) {
+    fail(`the archive has ${count} entries; at most ${limits.maxEntries} are accepted`);
+  }
   if (cdOffset + cdSize !== eocd) fail("the central directory does not end where the end record starts");
 
   const entries: ZipEntryInfo[] = [];
@@ -143,7 +149,9 @@ export function readZipDirectory(zip: Uint8Array, limits: ZipLimits = BUNDLE_ZIP
   let expectedLocal = 0;
   let p = cdOffset;
   for (let i = 0; i < count; i++) {
-    if (p + CENTRAL_SIZE > eocd || u32(p) !== SIG_CENTRAL) fail(`central directory entry ${i + 1} is malformed`);
+    if (p + CENTRAL_SIZE > eocd || u32(p) !== SIG_CENTRAL) {
+      fail(`central directory entry ${i + 1} is malformed`);
+    }
     const madeBy = u16(p + 4) >> 8;
     const flags = u16(p + 8);
     const method = u16(p + 10);
@@ -158,7 +166,9 @@ export function readZipDirectory(zip: Uint8Array, limits: ZipLimits = BUNDLE_ZIP
     const diskStart = u16(p + 34);
     const externalAttrs = u32(p + 38);
     const localOffset = u32(p + 42);
-    if (p + CENTRAL_SIZE + nameLen + extraLen + commentLen > eocd) fail(`central directory entry ${i + 1} is truncated`);
+    if (p + CENTRAL_SIZE + nameLen + extraLen + commentLen > eocd) {
+      fail(`central directory entry ${i + 1} is truncated`);
+    }
     const nameBytes = zip.subarray(p + CENTRAL_SIZE, p + CENTRAL_SIZE + nameLen);
     const name = decodeName(nameBytes, flags, i + 1);
     const where = `entry ${JSON.stringify(name)}`;
@@ -167,10 +177,14 @@ export function readZipDirectory(zip: Uint8Array, limits: ZipLimits = BUNDLE_ZIP
     const key = collisionKey(name);
     if (names.has(key)) fail(`${where} appears twice (names are compared case-insensitively)`);
     names.add(key);
-    if (flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION | FLAG_MASKED_HEADERS)) fail(`${where} is encrypted`);
+    if (flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION | FLAG_MASKED_HEADERS)) {
+      fail(`${where} is encrypted`);
+    }
     if (flags & ~ALLOWED_FLAGS) fail(`${where} uses unsupported ZIP flags 0x${flags.toString(16)}`);
     if (method !== 8 && method !== 0) fail(`${where} uses unsupported compression method ${method}`);
-    if (extraLen !== 0 || commentLen !== 0) fail(`${where} has extra fields or a comment (not written by mcptrust)`);
+    if (extraLen !== 0 || commentLen !== 0) {
+      fail(`${where} has extra fields or a comment (not written by mcptrust)`);
+    }
     if (diskStart !== 0) fail(`${where} starts on another disk`);
     const mode = externalAttrs >>> 16;
     if (madeBy === 3 && mode !== 0 && (mode & S_IFMT) !== S_IFREG) {
@@ -178,15 +192,21 @@ export function readZipDirectory(zip: Uint8Array, limits: ZipLimits = BUNDLE_ZIP
     }
     if (externalAttrs & DOS_DIRECTORY) fail(`${where} is a directory`);
     if (method === 0 && compressedSize !== size) fail(`${where} is stored with two different sizes`);
-    if (size > limits.maxEntryBytes) fail(`${where} declares ${size} bytes; at most ${limits.maxEntryBytes} are accepted`);
+    if (size > limits.maxEntryBytes) {
+      fail(`${where} declares ${size} bytes; at most ${limits.maxEntryBytes} are accepted`);
+    }
     total += size;
-    if (total > limits.maxTotalBytes) fail(`the entries declare more than ${limits.maxTotalBytes} bytes in total`);
+    if (total > limits.maxTotalBytes) {
+      fail(`the entries declare more than ${limits.maxTotalBytes} bytes in total`);
+    }
     if (size > limits.ratioFloorBytes && size > compressedSize * limits.maxRatio) {
       fail(`${where} declares a compression ratio above ${limits.maxRatio}:1 (a zip bomb?)`);
     }
 
     // The local header must sit exactly where the previous entry ended and agree with the directory.
-    if (localOffset !== expectedLocal) fail(`${where} does not start right after the previous entry (hidden or shared bytes)`);
+    if (localOffset !== expectedLocal) {
+      fail(`${where} does not start right after the previous entry (hidden or shared bytes)`);
+    }
     const lp = localOffset;
     if (lp + LOCAL_SIZE > cdOffset || u32(lp) !== SIG_LOCAL) fail(`${where} has no local header`);
     const lFlags = u16(lp + 6);
@@ -207,7 +227,9 @@ export function readZipDirectory(zip: Uint8Array, limits: ZipLimits = BUNDLE_ZIP
       }
       // Data descriptor (APPNOTE 4.3.9): optional signature, then CRC-32, compressed and real size.
       if (end + 16 <= cdOffset && u32(end) === SIG_DESCRIPTOR) end += 4;
-      if (end + 12 > cdOffset || u32(end) !== crc || u32(end + 4) !== compressedSize || u32(end + 8) !== size) {
+      if (
+        end + 12 > cdOffset || u32(end) !== crc || u32(end + 4) !== compressedSize || u32(end + 8) !== size
+      ) {
         fail(`${where}: the data descriptor disagrees with the central directory`);
       }
       end += 12;
@@ -216,11 +238,24 @@ export function readZipDirectory(zip: Uint8Array, limits: ZipLimits = BUNDLE_ZIP
     }
     if (end > cdOffset) fail(`${where} runs into the central directory`);
     expectedLocal = end;
-    entries.push({ name, method, crc32: crc, compressedSize, size, dataOffset, madeBy, externalAttrs, dosTime, dosDate });
+    entries.push({
+      name,
+      method,
+      crc32: crc,
+      compressedSize,
+      size,
+      dataOffset,
+      madeBy,
+      externalAttrs,
+      dosTime,
+      dosDate,
+    });
     p += CENTRAL_SIZE + nameLen;
   }
   if (p !== eocd) fail("the central directory has bytes after its last entry");
-  if (expectedLocal !== cdOffset) fail("the archive has bytes between its last entry and the central directory");
+  if (expectedLocal !== cdOffset) {
+    fail("the archive has bytes between its last entry and the central directory");
+  }
   return entries;
 }
 
@@ -243,7 +278,9 @@ export function extractEntry(zip: Uint8Array, entry: ZipEntryInfo): Uint8Array {
     let produced = 0;
     const inflater = new Inflate((chunk) => {
       if (produced + chunk.length > entry.size) {
-        throw new UnsafeZipError(`${where} inflates to more than its declared ${entry.size} bytes (a zip bomb?)`);
+        throw new UnsafeZipError(
+          `${where} inflates to more than its declared ${entry.size} bytes (a zip bomb?)`,
+        );
       }
       out.set(chunk, produced);
       produced += chunk.length;
@@ -258,9 +295,13 @@ export function extractEntry(zip: Uint8Array, entry: ZipEntryInfo): Uint8Array {
       if (err instanceof UnsafeZipError) throw err;
       throw new UnsafeZipError(`${where} is corrupt: ${(err as Error).message}`);
     }
-    if (produced !== entry.size) throw new UnsafeZipError(`${where} inflates to ${produced} bytes, not the declared ${entry.size}`);
+    if (produced !== entry.size) {
+      throw new UnsafeZipError(`${where} inflates to ${produced} bytes, not the declared ${entry.size}`);
+    }
   }
-  if (new Crc32().update(out).value() !== entry.crc32) throw new UnsafeZipError(`${where} fails its CRC-32 check`);
+  if (new Crc32().update(out).value() !== entry.crc32) {
+    throw new UnsafeZipError(`${where} fails its CRC-32 check`);
+  }
   return out;
 }
 

@@ -10,7 +10,13 @@ import {
   UnsafeZipError,
   type ZipLimits,
 } from "./zip_read.ts";
-import { DOS_DATE_1980, DOS_TIME_1980, REGULAR_FILE_0644, writeDeterministicZip, zipEpochLocal } from "./zip_write.ts";
+import {
+  DOS_DATE_1980,
+  DOS_TIME_1980,
+  REGULAR_FILE_0644,
+  writeDeterministicZip,
+  zipEpochLocal,
+} from "./zip_write.ts";
 
 const enc = new TextEncoder();
 
@@ -116,7 +122,12 @@ test("crc32 matches the standard check value", () => {
 });
 
 test("the writer keeps entry order (even integer-like names), and standard unzip reads it back", () => {
-  const entries = [file("manifest.json", "{}"), file("10", "ten"), file("2", "two"), file("evidence/a.log", "log")];
+  const entries = [
+    file("manifest.json", "{}"),
+    file("10", "ten"),
+    file("2", "two"),
+    file("evidence/a.log", "log"),
+  ];
   const zip = writeDeterministicZip(entries);
   assert.deepEqual(readZipDirectory(zip).map((e) => e.name), ["manifest.json", "10", "2", "evidence/a.log"]);
   assert.deepEqual(readAll(zip), { "manifest.json": "{}", "10": "ten", "2": "two", "evidence/a.log": "log" });
@@ -136,7 +147,13 @@ test("every entry gets DOS time 1980-01-01 00:00, Unix made-by and mode 0644; ou
   }
   assert.deepEqual(writeDeterministicZip(entries), zip);
   const d = zipEpochLocal();
-  assert.deepEqual([d.getFullYear(), d.getMonth(), d.getDate(), d.getHours(), d.getMinutes()], [1980, 0, 1, 0, 0]);
+  assert.deepEqual([d.getFullYear(), d.getMonth(), d.getDate(), d.getHours(), d.getMinutes()], [
+    1980,
+    0,
+    1,
+    0,
+    0,
+  ]);
 });
 
 test("the writer refuses unsafe and duplicate names", () => {
@@ -165,13 +182,21 @@ test("unsafe archives are refused before anything is extracted", () => {
     ["symlink", rawZip([{ ...file("link", "/etc/passwd"), attrs: 0o120777 * 0x10000 }]), /symbolic link/],
     ["DOS directory attribute", rawZip([{ ...file("d"), madeBy: 0, attrs: 0x10 }]), /is a directory/],
     ["encrypted", rawZip([{ ...file("e"), flags: 0x0801 }]), /encrypted/],
-    ["unsupported method (bzip2)", rawZip([{ ...file("m"), methodField: 12 }]), /unsupported compression method 12/],
+    [
+      "unsupported method (bzip2)",
+      rawZip([{ ...file("m"), methodField: 12 }]),
+      /unsupported compression method 12/,
+    ],
     ["extra field", rawZip([{ ...file("x"), extra: Uint8Array.of(0x55, 0x54, 1, 0, 0) }]), /extra fields/],
     ["archive comment", rawZip([file("a")], { comment: enc.encode("hi") }), /comment/],
     ["trailing bytes", rawZip([file("a")], { trailing: enc.encode("junk") }), /after its end record/],
   ];
   for (const [what, zip, re] of cases) {
-    assert.throws(() => readZipDirectory(zip), (err: unknown) => err instanceof UnsafeZipError && re.test(err.message), what);
+    assert.throws(
+      () => readZipDirectory(zip),
+      (err: unknown) => err instanceof UnsafeZipError && re.test(err.message),
+      what,
+    );
   }
 });
 
@@ -193,9 +218,15 @@ test("overlapping or gapped entries (hidden or shared bytes) are refused", () =>
 
 test("zip bombs: declared caps are checked before inflating, and declared sizes are enforced while inflating", () => {
   const zeros = new Uint8Array(3 * 1024 * 1024);
-  assert.throws(() => readZipDirectory(rawZip([{ name: "bomb", data: zeros }])), /compression ratio above 100:1/);
+  assert.throws(
+    () => readZipDirectory(rawZip([{ name: "bomb", data: zeros }])),
+    /compression ratio above 100:1/,
+  );
   const small: ZipLimits = { ...BUNDLE_ZIP_LIMITS, maxEntries: 2, maxEntryBytes: 1000, maxTotalBytes: 1500 };
-  assert.throws(() => readZipDirectory(rawZip([file("a"), file("b"), file("c")]), small), /3 entries; at most 2/);
+  assert.throws(
+    () => readZipDirectory(rawZip([file("a"), file("b"), file("c")]), small),
+    /3 entries; at most 2/,
+  );
   assert.throws(() => readZipDirectory(rawZip([file("a", "x".repeat(1001))]), small), /declares 1001 bytes/);
   assert.throws(
     () => readZipDirectory(rawZip([file("a", "x".repeat(800)), file("b", "y".repeat(800))]), small),
@@ -214,5 +245,8 @@ test("corrupt data and wrong CRCs are refused", () => {
   const short = rawZip([{ ...file("a", "hello world"), size: 5 }]);
   assert.throws(() => extractEntry(short, readZipDirectory(short)[0]), /more than its declared 5 bytes/);
   const long = rawZip([{ ...file("a", "hello world"), size: 50 }]);
-  assert.throws(() => extractEntry(long, readZipDirectory(long)[0]), /inflates to 11 bytes, not the declared 50/);
+  assert.throws(
+    () => extractEntry(long, readZipDirectory(long)[0]),
+    /inflates to 11 bytes, not the declared 50/,
+  );
 });

@@ -13,7 +13,9 @@ test("the Go tool's three .sig formats parse: legacy hex (v1), v1 header, v2 hea
   const v1 = parseSignatureEnvelope(read("new_v1_sig.txt"));
   const v2 = parseSignatureEnvelope(read("new_v2_sig.txt"));
   assert.deepEqual(
-    [legacy, v1, v2].map((e) => e.type === "ed25519" && [e.canonVersion, e.legacy, Buffer.from(e.signature).toString("hex")]),
+    [legacy, v1, v2].map((e) =>
+      e.type === "ed25519" && [e.canonVersion, e.legacy, Buffer.from(e.signature).toString("hex")]
+    ),
     [["v1", true, SIG_HEX], ["v1", false, SIG_HEX], ["v2", false, SIG_HEX]],
   );
 });
@@ -54,7 +56,10 @@ test("malformed envelopes are refused with a reason (never read as some other ki
     ['{canon_version:"v1"}\n' + SIG_HEX, /not a JSON object/],
     ['{"canon_version":"v1","sig_type":"sigstore_bundle"}\n!!!!', /not valid base64/],
     ['{"canon_version":"v1","sig_type":"sigstore_bundle"}\n' + btoa("[1]"), /not a JSON object/],
-    ['{"canon_version":"v1","sig_type":"sigstore_bundle","bundle_encoding":"hex"}\n' + btoa("{}"), /bundle_encoding/],
+    [
+      '{"canon_version":"v1","sig_type":"sigstore_bundle","bundle_encoding":"hex"}\n' + btoa("{}"),
+      /bundle_encoding/,
+    ],
   ];
   for (const [text, re] of cases) assert.throws(() => parseSignatureEnvelope(text), re, JSON.stringify(text));
 });

@@ -8,7 +8,13 @@ import { chmodSync, lstatSync, unlinkSync } from "node:fs";
 import { resolve } from "node:path";
 import { atomicWriteFile } from "../atomic_write.ts";
 import { McpTrustError } from "../errors.ts";
-import { encodePrivateKey, encodePublicKey, generateKeyPair, type KeyFormat, type PrivateKey } from "./keys.ts";
+import {
+  encodePrivateKey,
+  encodePublicKey,
+  generateKeyPair,
+  type KeyFormat,
+  type PrivateKey,
+} from "./keys.ts";
 
 /** Where and how to write a key pair. */
 export interface KeygenOptions {
@@ -42,7 +48,8 @@ export function writeNewKeyPair(opts: KeygenOptions): PrivateKey {
   for (const [path, what] of [[opts.privatePath, "private"], [opts.publicPath, "public"]]) {
     if (exists(path)) {
       throw new McpTrustError(`refusing to overwrite the existing ${what} key file ${path}`, {
-        hint: `keep using the existing key pair, or move ${path} away first (a replaced private key cannot be ` +
+        hint:
+          `keep using the existing key pair, or move ${path} away first (a replaced private key cannot be ` +
           "recovered, and signatures made with it will no longer match a new public key)",
       });
     }

@@ -48,7 +48,9 @@ export function verificationText(v: VerifiedLockfile): string {
   return [
     `verified: ${safeText(v.lockfile.path)} matches its signature`,
     `  signer:           ${describeSigner(v.signer)}`,
-    `  signature:        ${safeText(v.signaturePath)} (${v.signatureFormat}, canonicalization ${v.canonVersion})`,
+    `  signature:        ${
+      safeText(v.signaturePath)
+    } (${v.signatureFormat}, canonicalization ${v.canonVersion})`,
     `  lockfile sha256:  ${v.lockfile.sha256}`,
     "",
   ].join("\n");

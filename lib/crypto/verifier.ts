@@ -16,7 +16,13 @@ import { parseSignatureEnvelope, type SignatureEnvelope } from "./envelope.ts";
 import { decodeUtf8, readInputFile } from "./read_input.ts";
 import { parseSignedDocument, signedBytes, type SignedDocument } from "./signed_document.ts";
 import { loadSigstoreVerify, type SigstoreVerifyFn } from "./sigstore_bridge.ts";
-import { type KeyOrigin, resolveTrust, type ResolveTrustOptions, type Trust, type TrustFlags } from "./trust.ts";
+import {
+  type KeyOrigin,
+  resolveTrust,
+  type ResolveTrustOptions,
+  type Trust,
+  type TrustFlags,
+} from "./trust.ts";
 
 /** Largest `.sig` file we read (a Sigstore bundle is a few KiB). */
 export const MAX_SIGNATURE_BYTES = 4 * 1024 * 1024;

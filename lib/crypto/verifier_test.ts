@@ -7,16 +7,25 @@ import { CheckFailedError, McpTrustError } from "../errors.ts";
 import { canonicalBytes } from "../lockfile/canonical.ts";
 import { goldenV3WithTools, lockfileText, vectorPath, withTempDir } from "../bundle/test_support.ts";
 import { encodeSigstoreEnvelope } from "./envelope.ts";
-import { encodePrivateKey, encodePublicKey, generateKeyPair, parsePrivateKey, parsePublicKey } from "./keys.ts";
+import {
+  encodePrivateKey,
+  encodePublicKey,
+  generateKeyPair,
+  parsePrivateKey,
+  parsePublicKey,
+} from "./keys.ts";
 import { parseSignedDocument } from "./signed_document.ts";
 import { signLockfile } from "./signer.ts";
 import type { SigstoreVerifyFn } from "./sigstore_bridge.ts";
-import { verifyLockfile, type VerifyInputs } from "./verifier.ts";
+import { type VerifyInputs, verifyLockfile } from "./verifier.ts";
 
 const enc = new TextEncoder();
 const compat = (name: string) => vectorPath(`backward_compat/${name}`);
 const bytesOf = (path: string) => new Uint8Array(readFileSync(path));
-const goPublic = () => ({ key: parsePublicKey(readFileSync(compat("test_public.key"), "utf8")), source: "test_public.key" });
+const goPublic = () => ({
+  key: parsePublicKey(readFileSync(compat("test_public.key"), "utf8")),
+  source: "test_public.key",
+});
 const goPrivate = () => parsePrivateKey(readFileSync(compat("test_private.key"), "utf8"));
 
 function inputs(lock: Uint8Array, sig: Uint8Array | string, extra: Partial<VerifyInputs> = {}): VerifyInputs {
@@ -40,11 +49,13 @@ async function exitCodeOf(fn: () => Promise<unknown>): Promise<number> {
 }
 
 test("all three Go signatures in backward_compat verify with the Go public key", async () => {
-  for (const [sig, format, canon] of [
-    ["legacy_v1_sig.hex", "ed25519-legacy-hex", "v1"],
-    ["new_v1_sig.txt", "ed25519", "v1"],
-    ["new_v2_sig.txt", "ed25519", "v2"],
-  ]) {
+  for (
+    const [sig, format, canon] of [
+      ["legacy_v1_sig.hex", "ed25519-legacy-hex", "v1"],
+      ["new_v1_sig.txt", "ed25519", "v1"],
+      ["new_v2_sig.txt", "ed25519", "v2"],
+    ]
+  ) {
     const res = await verifyLockfile({
       lockfile: { path: compat("legacy_v1_lock.json"), bytes: bytesOf(compat("legacy_v1_lock.json")) },
       signature: { path: compat(sig), bytes: bytesOf(compat(sig)) },
@@ -59,7 +70,11 @@ test("all three Go signatures in backward_compat verify with the Go public key",
 test("signing here is the Go algorithm: the Go key over the Go lockfile gives the Go signature exactly", async () => {
   const doc = parseSignedDocument(bytesOf(compat("legacy_v1_lock.json")), "legacy_v1_lock.json");
   for (const [canon, file] of [["v1", "new_v1_sig.txt"], ["v2", "new_v2_sig.txt"]] as const) {
-    const res = await signLockfile(doc, canon, { type: "ed25519", key: goPrivate(), keySource: "test_private.key" });
+    const res = await signLockfile(doc, canon, {
+      type: "ed25519",
+      key: goPrivate(),
+      keySource: "test_private.key",
+    });
     assert.equal(res.envelope, readFileSync(compat(file), "utf8"));
   }
 });
@@ -78,14 +93,21 @@ test("a signature made here verifies by hand over the canonical bytes the Go too
   }
   // For the Go vector the canonical bytes are known: compact, keys sorted.
   const legacy = JSON.parse(readFileSync(compat("legacy_v1_lock.json"), "utf8"));
-  assert.match(new TextDecoder().decode(canonicalBytes(legacy, "v1")), /^\{"server_command":"mock-server","tools":\{"read_file":\{"description_hash":.*"risk_level":"LOW"\}\},"version":"1.0"\}$/);
+  assert.match(
+    new TextDecoder().decode(canonicalBytes(legacy, "v1")),
+    /^\{"server_command":"mock-server","tools":\{"read_file":\{"description_hash":.*"risk_level":"LOW"\}\},"version":"1.0"\}$/,
+  );
 });
 
 test("keys move both ways between the Go raw format and PKCS#8/SPKI", async () => {
   const lock = enc.encode(lockfileText(goldenV3WithTools()));
   const doc = parseSignedDocument(lock, "mcp-lock.json");
   // Go raw private key signs here; the Go raw public key and its SPKI re-encoding both verify.
-  const goSig = await signLockfile(doc, "v1", { type: "ed25519", key: goPrivate(), keySource: "test_private.key" });
+  const goSig = await signLockfile(doc, "v1", {
+    type: "ed25519",
+    key: goPrivate(),
+    keySource: "test_private.key",
+  });
   const spki = parsePublicKey(encodePublicKey(goPublic().key, "pem"));
   for (const key of [goPublic().key, spki]) {
     await verifyLockfile(inputs(lock, goSig.envelope, { trust: { publicKey: { key, source: "k" } } }));
@@ -167,13 +189,26 @@ test("reformatting or reordering members keeps the signature valid: it covers th
 test("malformed inputs exit 2 and name the file", async () => {
   const key = generateKeyPair();
   const bytes = enc.encode(lockfileText(goldenV3WithTools()));
-  const { envelope } = await signLockfile(parseSignedDocument(bytes, "l"), "v1", { type: "ed25519", key, keySource: "k" });
+  const { envelope } = await signLockfile(parseSignedDocument(bytes, "l"), "v1", {
+    type: "ed25519",
+    key,
+    keySource: "k",
+  });
   const trust = { publicKey: { key: key.publicKey, source: "k" } };
   const cases: [VerifyInputs, RegExp][] = [
-    [inputs(enc.encode("{"), envelope, { trust }), /lockfile mcp-lock\.json cannot be checked: not valid JSON/],
-    [inputs(Uint8Array.of(0x7b, 0xff, 0x7d), envelope, { trust }), /lockfile mcp-lock\.json is not valid UTF-8/],
+    [
+      inputs(enc.encode("{"), envelope, { trust }),
+      /lockfile mcp-lock\.json cannot be checked: not valid JSON/,
+    ],
+    [
+      inputs(Uint8Array.of(0x7b, 0xff, 0x7d), envelope, { trust }),
+      /lockfile mcp-lock\.json is not valid UTF-8/,
+    ],
     [inputs(enc.encode('{"a":1,"a":1}'), envelope, { trust }), /duplicate member name/],
-    [inputs(bytes, envelope.slice(0, -2), { trust }), /signature mcp-lock\.json\.sig is malformed: .*126 hex digits/],
+    [
+      inputs(bytes, envelope.slice(0, -2), { trust }),
+      /signature mcp-lock\.json\.sig is malformed: .*126 hex digits/,
+    ],
     [inputs(bytes, "", { trust }), /signature mcp-lock\.json\.sig is malformed: the file is empty/],
     [inputs(bytes, envelope), /no public key was given/],
   ];
@@ -191,7 +226,11 @@ test("a key file given with --key is read, and a broken one exits 2 naming it", 
   withTempDir(async (dir) => {
     const key = generateKeyPair();
     const bytes = enc.encode(lockfileText(goldenV3WithTools()));
-    const { envelope } = await signLockfile(parseSignedDocument(bytes, "l"), "v1", { type: "ed25519", key, keySource: "k" });
+    const { envelope } = await signLockfile(parseSignedDocument(bytes, "l"), "v1", {
+      type: "ed25519",
+      key,
+      keySource: "k",
+    });
     writeFileSync(join(dir, "good.pub"), encodePublicKey(key.publicKey));
     writeFileSync(join(dir, "bad.pub"), encodePublicKey(key.publicKey).slice(0, 10));
     const ok = await verifyLockfile(inputs(bytes, envelope, { flags: { key: join(dir, "good.pub") } }));
@@ -207,13 +246,22 @@ test("Sigstore signatures need a named signer; Ed25519 signatures refuse identit
   const sigstoreSig = encodeSigstoreEnvelope(JSON.stringify({ mediaType: "x" }), "v1");
   const never: SigstoreVerifyFn = () => Promise.reject(new Error("must not be called"));
   const cases: [VerifyInputs, RegExp][] = [
-    [inputs(bytes, sigstoreSig), /say who must have signed it with --certificate-identity .* and --certificate-oidc-issuer/],
+    [
+      inputs(bytes, sigstoreSig),
+      /say who must have signed it with --certificate-identity .* and --certificate-oidc-issuer/,
+    ],
     [inputs(bytes, sigstoreSig, { flags: { identity: "a@b" } }), /--certificate-oidc-issuer/],
     [inputs(bytes, sigstoreSig, { flags: { issuer: "https://i" } }), /--certificate-identity \(or/],
     [inputs(bytes, sigstoreSig, { flags: { key: "k.pub" } }), /not checked with --key/],
     [inputs(bytes, sigstoreSig, { flags: { identity: "a", identityRegexp: "b", issuer: "i" } }), /not both/],
-    [inputs(bytes, sigstoreSig, { flags: { identityRegexp: "(", issuer: "i" } }), /not a valid regular expression/],
-    [inputs(bytes, "{\"canon_version\":\"v1\"}\n" + "00".repeat(64), { flags: { identity: "a", issuer: "i" } }), /is an Ed25519 signature, so --certificate-identity, --certificate-oidc-issuer cannot apply/],
+    [
+      inputs(bytes, sigstoreSig, { flags: { identityRegexp: "(", issuer: "i" } }),
+      /not a valid regular expression/,
+    ],
+    [
+      inputs(bytes, '{"canon_version":"v1"}\n' + "00".repeat(64), { flags: { identity: "a", issuer: "i" } }),
+      /is an Ed25519 signature, so --certificate-identity, --certificate-oidc-issuer cannot apply/,
+    ],
   ];
   for (const [input, re] of cases) {
     await assert.rejects(verifyLockfile(input, { sigstoreVerify: never }), (err: unknown) => {
@@ -230,10 +278,11 @@ test("a Sigstore signature is checked over the canonical bytes against the named
   const bytes = enc.encode(lockfileText(lock));
   const sig = encodeSigstoreEnvelope(JSON.stringify({ mediaType: "m" }), "v2");
   const seen: unknown[] = [];
-  const fake = (identity: string, issuer = "https://issuer"): SigstoreVerifyFn => (bundle, artifact, opts) => {
-    seen.push({ bundle, artifact: new TextDecoder().decode(artifact), opts });
-    return Promise.resolve({ identity, issuer, kind: "certificate", signedAt: "2026-01-01T00:00:00.000Z" });
-  };
+  const fake =
+    (identity: string, issuer = "https://issuer"): SigstoreVerifyFn => (bundle, artifact, opts) => {
+      seen.push({ bundle, artifact: new TextDecoder().decode(artifact), opts });
+      return Promise.resolve({ identity, issuer, kind: "certificate", signedAt: "2026-01-01T00:00:00.000Z" });
+    };
   const flags = { identity: "ci@example.com", issuer: "https://issuer" };
   const res = await verifyLockfile(inputs(bytes, sig, { flags }), { sigstoreVerify: fake("ci@example.com") });
   assert.deepEqual(res.signer, {
@@ -258,6 +307,17 @@ test("a Sigstore signature is checked over the canonical bytes against the named
   await assert.rejects(
     verifyLockfile(inputs(bytes, sig, { flags }), { sigstoreVerify: failing }),
     (err: unknown) =>
-      err instanceof CheckFailedError && /does not match the signature: .*mcp-lock\.json\.sig.*signature mismatch/.test(err.message),
+      err instanceof CheckFailedError &&
+      /does not match the signature: .*mcp-lock\.json\.sig.*signature mismatch/.test(err.message),
+  );
+});
+
+test("sign refuses JSON that is not a lockfile", async () => {
+  const doc = parseSignedDocument(enc.encode('{"name":"package.json, not a lockfile"}'), "package.json");
+  await assert.rejects(
+    signLockfile(doc, "v1", { type: "ed25519", key: generateKeyPair(), keySource: "k" }),
+    (err: unknown) =>
+      err instanceof McpTrustError && err.exitCode === 2 &&
+      /package\.json is not an mcptrust lockfile/.test(err.message),
   );
 });

@@ -120,13 +120,6 @@ const EXPORTED_FUNCTIONS = [
   "normalize_uri",
 ] as const;
 
-// Method classes in the core's method table (wasm/policy.ts CLASS_*).
-const CLASS_PASS = 1;
-const CLASS_LIST = 2;
-const CLASS_NAME = 3;
-const CLASS_URI = 4;
-const CLASS_COMPLETION = 5;
-
 // Subject bit masks: which subjects a decision from a given entry point may carry.
 const S_NONE = 1 << C.SUBJECT_NONE;
 const S_TOOL = 1 << C.SUBJECT_TOOL;
@@ -329,15 +322,15 @@ export class PolicyCore {
       let operand = C.OPERAND_NONE;
       let len = 0;
       const p = isRecord(params) ? params : undefined;
-      if (cls === CLASS_NAME || cls === CLASS_URI) {
-        const value = cls === CLASS_NAME ? p?.name : p?.uri;
+      if (cls === C.METHOD_BY_NAME || cls === C.METHOD_BY_URI) {
+        const value = cls === C.METHOD_BY_NAME ? p?.name : p?.uri;
         if (typeof value === "string") {
-          operand = cls === CLASS_NAME ? C.OPERAND_NAME : C.OPERAND_URI;
+          operand = cls === C.METHOD_BY_NAME ? C.OPERAND_NAME : C.OPERAND_URI;
           len = this.#write(value, this.#a);
         } else {
           operand = C.OPERAND_MALFORMED;
         }
-      } else if (cls === CLASS_COMPLETION) {
+      } else if (cls === C.METHOD_BY_REF) {
         [operand, len] = this.#writeRef(p?.ref);
       }
       const dir = from === "server" ? C.FROM_SERVER : from === "host" ? C.FROM_HOST : 0;
@@ -353,7 +346,7 @@ export class PolicyCore {
    */
   listKindOf(method: string): ItemKind | null {
     const id = this.#methodIds.get(method) ?? 0;
-    if (this.#methodClass[id] !== CLASS_LIST) return null;
+    if (this.#methodClass[id] !== C.METHOD_LIST) return null;
     return (SUBJECT_NAMES[this.#methodKind[id]] as ItemKind | undefined) ?? null;
   }
 
@@ -471,13 +464,20 @@ export class PolicyCore {
    */
   normalizeUri(uri: string): NormalizedUri {
     this.#assertUsable();
-    const n = this.#x.normalize_uri(this.#write(uri, this.#a));
+    let n: number;
+    try {
+      n = this.#x.normalize_uri(this.#write(uri, this.#a));
+      this.#refreshIfDetached();
+    } catch (err) {
+      this.#fail(err, "resource");
+      this.#assertUsable();
+      throw err; // unreachable: #assertUsable throws
+    }
     if (n < 0) {
       const code = CODE_NAMES[-n];
       if (code === undefined) throw new PolicyCoreError(`the policy core returned ${n}`, REINSTALL_HINT);
       return { ok: false, code };
     }
-    this.#refreshIfDetached();
     const bytes = new Uint8Array(this.#x.memory.buffer, this.#out, n);
     return { ok: true, uri: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
   }
@@ -566,16 +566,17 @@ export class PolicyCore {
       this.#refreshIfDetached();
       const name = String.fromCharCode(...this.#a.subarray(0, len));
       const info = this.#x.method_info(id);
-      const cls = (info >> 4) & 0xf;
+      const cls = (info >> C.METHOD_CLASS_SHIFT) & 0xf;
       if (
-        len < 1 || this.#methodIds.has(name) || cls < CLASS_PASS || cls > CLASS_COMPLETION || (info & 3) === 0
+        len < 1 || this.#methodIds.has(name) || cls < C.METHOD_PASS || cls > C.METHOD_BY_REF ||
+        (info & 3) === 0
       ) {
         throw new Error(`method table entry ${id} (${JSON.stringify(name)}) is invalid`);
       }
       this.#methodIds.set(name, id);
       this.#methodNames.push(name);
       this.#methodClass[id] = cls;
-      this.#methodKind[id] = (info >> 8) & 0xf;
+      this.#methodKind[id] = (info >> C.METHOD_KIND_SHIFT) & 0xf;
     }
   }
 
@@ -765,40 +766,33 @@ const SELF_TEST_ALLOWLIST: Allowlist = {
   templates: [{ uriTemplate: "file:///srv/data/{path}", fingerprint: "fp-files" }],
 };
 
-const SELF_TEST: [string, (c: PolicyCore) => Decision, DecisionCode, number][] = [
-  ["call before list", (c) => c.decideToolCall("echo"), "NOT_OFFERED", 0],
-  ["verify tool", (c) => c.verifyListItem("tool", "echo", "fp-echo"), "VERIFIED", 0],
-  ["call verified tool", (c) => c.decideToolCall("echo"), "LOCKED", 0],
-  ["call unlocked tool", (c) => c.decideToolCall("exec_shell"), "NOT_LOCKED", -1],
-  [
-    "verify template",
-    (c) => c.verifyListItem("template", "file:///srv/data/{path}", "fp-files"),
-    "VERIFIED",
-    3,
-  ],
-  ["read under template", (c) => c.decideResourceUri("FILE:///srv/data/a/./b.txt"), "TEMPLATE_MATCH", 3],
+const TPL = "file:///srv/data/{path}";
+
+/** [what, decision to make, expected code, expected ruleKey ("" for none)]. */
+const SELF_TEST: [string, (c: PolicyCore) => Decision, DecisionCode, string][] = [
+  ["call before list", (c) => c.decideToolCall("echo"), "NOT_OFFERED", "echo"],
+  ["verify tool", (c) => c.verifyListItem("tool", "echo", "fp-echo"), "VERIFIED", "echo"],
+  ["call verified tool", (c) => c.decideToolCall("echo"), "LOCKED", "echo"],
+  ["call unlocked tool", (c) => c.decideToolCall("exec_shell"), "NOT_LOCKED", ""],
+  ["verify template", (c) => c.verifyListItem("template", TPL, "fp-files"), "VERIFIED", TPL],
+  ["read under template", (c) => c.decideResourceUri("FILE:///srv/data/a/./b.txt"), "TEMPLATE_MATCH", TPL],
   [
     "read traversal",
     (c) => c.decideResourceUri("file:///srv/data/%2e%2e/%2E%2E/etc/passwd"),
     "NOT_LOCKED",
-    -1,
+    "",
   ],
-  [
-    "read double-encoded",
-    (c) => c.decideResourceUri("file:///srv/data/%252e%252e/x"),
-    "URI_DOUBLE_ENCODED",
-    -1,
-  ],
-  ["prompt drift", (c) => c.verifyListItem("prompt", "greet", "changed"), "DRIFTED", 1],
-  ["get drifted prompt", (c) => c.decideMethod("prompts/get", { name: "greet" }), "DRIFTED", 1],
-  ["initialize", (c) => c.decideMethod("initialize", {}), "PASS", 1],
+  ["read double-encoded", (c) => c.decideResourceUri("file:///srv/data/%252e/x"), "URI_DOUBLE_ENCODED", ""],
+  ["prompt drift", (c) => c.verifyListItem("prompt", "greet", "changed"), "DRIFTED", "greet"],
+  ["get drifted prompt", (c) => c.decideMethod("prompts/get", { name: "greet" }), "DRIFTED", "greet"],
+  ["initialize", (c) => c.decideMethod("initialize", {}), "PASS", "initialize"],
   [
     "server sends tools/call",
     (c) => c.decideMethod("tools/call", { name: "echo" }, "server"),
     "WRONG_DIRECTION",
-    26,
+    "tools/call",
   ],
-  ["unknown method", (c) => c.decideMethod("shell/exec", {}), "UNKNOWN_METHOD", -1],
+  ["unknown method", (c) => c.decideMethod("shell/exec", {}), "UNKNOWN_METHOD", ""],
 ];
 
 /** Runs the known-answer tests, then empties the allowlist. Throws PolicyCoreError on any mismatch. */
@@ -807,14 +801,11 @@ function selfTest(core: PolicyCore): void {
     throw new PolicyCoreError(`the policy core failed its self-test: ${what}`, REINSTALL_HINT);
   };
   core.setAllowlist(SELF_TEST_ALLOWLIST);
-  for (const [name, run, code, rule] of SELF_TEST) {
+  for (const [name, run, code, ruleKey] of SELF_TEST) {
     const d = run(core);
-    if (d.code !== code || d.rule !== rule || d.allow !== isAllowCode(CODE_NAMES.indexOf(code))) {
-      fail(
-        `${name}: expected ${code} rule ${rule}, got ${d.code} rule ${d.rule}${
-          core.failure ? ` (${core.failure})` : ""
-        }`,
-      );
+    if (d.code !== code || d.ruleKey !== ruleKey || d.allow !== isAllowCode(CODE_NAMES.indexOf(code))) {
+      const got = `${d.code} ${JSON.stringify(d.ruleKey)}${core.failure ? ` (${core.failure})` : ""}`;
+      fail(`${name}: expected ${code} ${JSON.stringify(ruleKey)}, got ${got}`);
     }
   }
   const n = core.normalizeUri("HTTP://h/a/./b/../c%7e%41?q=%2e#f");

@@ -18,6 +18,7 @@ const TEMPLATES = [
   "note:{id}", // 4
   "api://endpoint/{p}?format=json", // 5
   "git:///repo/{+path}", // 6
+  "db://{id}", // 7 (the Go proxy's test lockfile)
 ];
 
 function verifiedCore(): PolicyCore {
@@ -54,6 +55,7 @@ const MATCHES: Case[] = [
   ["note:a/b", "TEMPLATE_MATCH", 4],
   ["api://endpoint/users?format=json", "TEMPLATE_MATCH", 5],
   ["git:///repo/src/main.ts", "TEMPLATE_MATCH", 6],
+  ["db://123", "TEMPLATE_MATCH", 7],
 ];
 
 const TRAVERSALS: Case[] = [
@@ -90,6 +92,10 @@ const TRAVERSALS: Case[] = [
   ["note:../x", "URI_DOT_SEGMENT"],
   ["note:a/./b", "URI_DOT_SEGMENT"],
   ["git:///repo/../etc/passwd", "NOT_LOCKED"],
+  ["db://123/x/..", "NOT_LOCKED"], // the variable is the authority; no path may follow
+  ["db://123/../../etc", "URI_ABOVE_ROOT"],
+  ["db://a/b", "NOT_LOCKED"],
+  ["db://", "NOT_LOCKED"],
 ];
 
 const HOSTS_AND_SCHEMES: Case[] = [

@@ -28,14 +28,16 @@ function verdict(d: Decision, identifier: string): PolicyVerdict {
   return d.allow ? ALLOW : { allow: false, reason: reasonFor(d, identifier) };
 }
 
-function identifierOf(params: unknown): string {
-  if (typeof params !== "object" || params === null) return "";
+/** What a message is about, for reason texts: the method itself for method-level decisions. */
+function identifierOf(d: Decision, method: string, params: unknown): string {
+  if (d.subject === "method" || d.subject === "none" && !params) return method;
+  if (typeof params !== "object" || params === null) return method;
   const p = params as Record<string, unknown>;
   if (typeof p.name === "string") return p.name;
   if (typeof p.uri === "string") return p.uri;
   const ref = p.ref as Record<string, unknown> | undefined;
   if (ref && typeof ref === "object") return String(ref.name ?? ref.uri ?? "");
-  return "";
+  return method;
 }
 
 /**
@@ -78,7 +80,12 @@ export function createCorePolicy(lock: LockfileV3, wasmBytes?: Uint8Array): Prox
 
   return {
     checkHostMessage(method, params) {
-      return verdict(core.decideMethod(method, params, "host"), identifierOf(params));
+      const d = core.decideMethod(method, params, "host");
+      return d.allow ? ALLOW : verdict(d, identifierOf(d, method, params));
+    },
+    checkServerMessage(method, params) {
+      const d = core.decideMethod(method, params, "server");
+      return d.allow ? ALLOW : verdict(d, identifierOf(d, method, params));
     },
     checkList(kind, items) {
       const entries = items.map((item) => ({ key: keyOf(kind, item), fingerprint: fingerprintOf(kind, item) }));

@@ -18,6 +18,8 @@ export interface PolicyVerdict {
 export interface ProxyPolicy {
   /** Decision for a host request or notification by method and params. */
   checkHostMessage(method: string, params: unknown): PolicyVerdict;
+  /** Decision for a server-to-client request or a server notification. */
+  checkServerMessage(method: string, params: unknown): PolicyVerdict;
   /**
    * Decisions for the items of one list result (one page), in order; also records whether each item is
    * verified or drifted for later calls.

@@ -390,6 +390,16 @@ export class ProxySession {
       return;
     }
     const method = msg.method;
+    const verdict = this.#o.policy.checkServerMessage(method, msg.params);
+    if (!verdict.allow) {
+      const enforce = this.#o.mode === "enforce";
+      this.#o.log.write({ level: "warn", event: enforce ? "block" : "would_block", method, reason: verdict.reason, direction: "server" });
+      if (enforce) {
+        const span = "id" in msg ? scanTopLevel(text)?.get("id") : undefined;
+        if (span) this.#o.toServer(errorLine(text.slice(span[0], span[1]), ErrorCode.Denied, `${DENIED}: ${verdict.reason}`));
+        return;
+      }
+    }
     if ("id" in msg) {
       // Server-to-client request (sampling, roots, elicitation, ping): its own id translation.
       const spans = scanTopLevel(text);
