@@ -11,7 +11,9 @@
  * - The host writes UTF-8 into a scratch block: `scratch_reserve(n)` makes each of its regions at
  *   least n bytes and returns the capacity `cap`; `scratch_ptr()` is region A. Region B is at
  *   A + cap; the core's own work buffers follow, and OUT (3 x cap, normalize_uri output) is at
- *   A + 4 cap. The block may move on reserve, and linear memory may grow on any load call.
+ *   A + 4 cap. A reserve that grows the block moves it and drops its contents (both regions), so the
+ *   host reserves for every input of a call before writing any of them. Linear memory may grow on
+ *   any load call.
  * - Functions take byte lengths; a negative length is LEN_ILL_FORMED or LEN_TOO_LONG (the host could
  *   not encode the string), which is a deny, decided here.
  * - A decision is `code | subject << 8 | (rule + 1) << 12` (see codes.ts); 0 means the host broke

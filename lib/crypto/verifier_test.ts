@@ -147,7 +147,10 @@ test("a tampered lockfile or another key fails with exit 1 and says the lockfile
   }
 });
 
-test("every single-bit flip of a signed v3 lockfile fails verification (exit 1, or exit 2 if unparsable)", async () => {
+// About 20,000 verifications: a few seconds, over the default per-test timeout of some runners.
+test("every single-bit flip of a signed v3 lockfile fails verification (exit 1, or exit 2 if unparsable)", {
+  timeout: 300_000,
+}, async () => {
   const key = generateKeyPair();
   const bytes = enc.encode(lockfileText(goldenV3WithTools()));
   const { envelope } = await signLockfile(parseSignedDocument(bytes, "mcp-lock.json"), "v1", {

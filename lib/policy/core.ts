@@ -171,6 +171,21 @@ function encodeUtf8(s: string, out: Uint8Array): number {
   return o;
 }
 
+/** Code units {@link encodeInto} will write for `s` (0 when it refuses `s` without writing). */
+function encodableUnits(s: unknown): number {
+  return typeof s === "string" && s.length <= MAX_INPUT_UNITS ? s.length : 0;
+}
+
+/**
+ * UTF-8 of `s` into `out` (room for 3 bytes per code unit); returns the byte length, or
+ * LEN_ILL_FORMED (not well-formed Unicode, or not a string) / LEN_TOO_LONG (over MAX_INPUT_UNITS).
+ */
+function encodeInto(s: unknown, out: Uint8Array): number {
+  if (typeof s !== "string") return C.LEN_ILL_FORMED;
+  if (s.length > MAX_INPUT_UNITS) return C.LEN_TOO_LONG;
+  return encodeUtf8(s, out);
+}
+
 /** A copy backed by a plain ArrayBuffer (whatever backs the caller's view), as WebAssembly.Module needs. */
 function copyBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   const copy = new Uint8Array(new ArrayBuffer(bytes.length));
@@ -326,7 +341,7 @@ export class PolicyCore {
         const value = cls === C.METHOD_BY_NAME ? p?.name : p?.uri;
         if (typeof value === "string") {
           operand = cls === C.METHOD_BY_NAME ? C.OPERAND_NAME : C.OPERAND_URI;
-          len = this.#write(value, this.#a);
+          len = this.#write(value);
         } else {
           operand = C.OPERAND_MALFORMED;
         }
@@ -369,7 +384,7 @@ export class PolicyCore {
   decideResourceUri(uri: string): Decision {
     if (this.#failure !== undefined) return failed("resource");
     try {
-      return this.#decode(this.#x.decide_uri(this.#write(uri, this.#a)), S_RESOURCE);
+      return this.#decode(this.#x.decide_uri(this.#write(uri)), S_RESOURCE);
     } catch (err) {
       return this.#fail(err, "resource");
     }
@@ -466,7 +481,7 @@ export class PolicyCore {
     this.#assertUsable();
     let n: number;
     try {
-      n = this.#x.normalize_uri(this.#write(uri, this.#a));
+      n = this.#x.normalize_uri(this.#write(uri));
       this.#refreshIfDetached();
     } catch (err) {
       this.#fail(err, "resource");
@@ -487,7 +502,7 @@ export class PolicyCore {
   #decideName(kind: number, name: string, subject: Subject, allowed: number): Decision {
     if (this.#failure !== undefined) return failed(subject);
     try {
-      return this.#decode(this.#x.decide_name(kind, this.#write(name, this.#a)), allowed);
+      return this.#decode(this.#x.decide_name(kind, this.#write(name)), allowed);
     } catch (err) {
       return this.#fail(err, subject);
     }
@@ -496,8 +511,7 @@ export class PolicyCore {
   #verify(kind: ItemKind, key: string, fingerprint: string): Decision {
     const k = KIND_NUMBERS[kind];
     if (k === undefined) throw new TypeError(`unknown item kind ${String(kind)}`);
-    const keyLen = this.#write(key, this.#a);
-    const fpLen = this.#write(fingerprint, this.#b);
+    const [keyLen, fpLen] = this.#writePair(key, fingerprint);
     return this.#decode(this.#x.verify_item(k, keyLen, fpLen), 1 << k);
   }
 
@@ -505,26 +519,42 @@ export class PolicyCore {
   #writeRef(ref: unknown): [number, number] {
     if (isRecord(ref)) {
       if (ref.type === "ref/prompt" && typeof ref.name === "string") {
-        return [C.OPERAND_PROMPT_REF, this.#write(ref.name, this.#a)];
+        return [C.OPERAND_PROMPT_REF, this.#write(ref.name)];
       }
       if (ref.type === "ref/resource" && typeof ref.uri === "string") {
-        return [C.OPERAND_RESOURCE_REF, this.#write(ref.uri, this.#a)];
+        return [C.OPERAND_RESOURCE_REF, this.#write(ref.uri)];
       }
     }
     return [C.OPERAND_MALFORMED, 0];
   }
 
   /**
-   * UTF-8 of `s` into a scratch region; returns the byte length, or LEN_TOO_LONG / LEN_ILL_FORMED
-   * (also for a non-string), which the core turns into a deny.
+   * UTF-8 of `s` into region A; returns the byte length, or LEN_TOO_LONG / LEN_ILL_FORMED (also for a
+   * non-string), which the core turns into a deny.
    */
-  #write(s: string, region: Uint8Array): number {
-    if (typeof s !== "string") return C.LEN_ILL_FORMED;
-    if (s.length > MAX_INPUT_UNITS) return C.LEN_TOO_LONG;
-    const isA = region === this.#a;
-    if (s.length * 3 > this.#cap) this.#reserve(s.length * 3);
+  #write(s: string): number {
+    this.#fit(encodableUnits(s));
+    return encodeInto(s, this.#a);
+  }
+
+  /**
+   * A key (name, uri or uriTemplate) into region A and a fingerprint into region B, for allow_add and
+   * verify_item; returns both byte lengths as `#write` does.
+   *
+   * scratch_reserve replaces the whole scratch block, region A included, so the block is sized for the
+   * longer string before either is written. Growing it for the fingerprint after writing the key
+   * handed the core a key it never saw (fresh or stale heap bytes): a locked item loaded under the
+   * wrong key was then reported NOT_LOCKED, and a list item could be checked against another key.
+   */
+  #writePair(key: string, fingerprint: string): [number, number] {
+    this.#fit(Math.max(encodableUnits(key), encodableUnits(fingerprint)));
+    return [encodeInto(key, this.#a), encodeInto(fingerprint, this.#b)];
+  }
+
+  /** Makes each scratch region hold `units` UTF-16 code units as UTF-8; may discard their contents. */
+  #fit(units: number): void {
+    if (units * 3 > this.#cap) this.#reserve(units * 3);
     else this.#refreshIfDetached();
-    return encodeUtf8(s, isA ? this.#a : this.#b);
   }
 
   #reserve(n: number): void {
@@ -592,8 +622,7 @@ export class PolicyCore {
     this.#x.allow_begin();
     for (let i = 0; i < entries.length; i++) {
       const [kind, key, fp] = entries[i];
-      const keyLen = this.#write(key, this.#a);
-      const fpLen = this.#write(fp, this.#b);
+      const [keyLen, fpLen] = this.#writePair(key, fp);
       const r = this.#x.allow_add(kind, keyLen, fpLen);
       if (r < 0) throw loadError(-r, kind, key, this.#x.load_error_pos(), this.#x.load_error_detail());
       if (r !== i) throw new Error(`allow_add returned item ${r}, expected ${i}`);

@@ -4,6 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { type Allowlist, type Decision, MAX_INPUT_UNITS, PolicyCore, PolicyCoreError } from "./core.ts";
 import { POLICY_CORE_WASM_BASE64 } from "./core_wasm.generated.ts";
 
@@ -586,4 +587,271 @@ test("duplicate keys within a kind are rejected; the same key in two kinds is fi
   c.verifyListItem("prompt", "same", "2");
   expect(c.decidePromptGet("same"), "LOCKED", 1);
   expect(c.decideToolCall("same"), "NOT_OFFERED", 0);
+});
+
+// -- long strings and large allowlists ---------------------------------------------------------
+// The host writes a key to scratch region A and a fingerprint to region B for each allow_add and
+// verify_item; the scratch block must be sized for both before either is written.
+
+/** `unit` repeated to exactly `n` code units (`unit` is one code unit, or a surrogate pair with even n). */
+function sized(unit: string, n: number): string {
+  return unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+}
+
+/** Loads `allowlist` into a fresh core, lists every item with `live` fingerprints, returns the core. */
+function listAll(
+  allowlist: Allowlist,
+  live: (kind: string, key: string, locked: string) => string = (_k, _key, locked) => locked,
+): { core: PolicyCore; codes: string[]; rules: number[] } {
+  const c = PolicyCore.load();
+  c.setAllowlist(allowlist);
+  const codes: string[] = [];
+  const rules: number[] = [];
+  const lists: [("tool" | "prompt" | "resource" | "template"), { key: string; fingerprint: string }[]][] = [
+    ["tool", (allowlist.tools ?? []).map((t) => ({ key: t.name, fingerprint: t.fingerprint }))],
+    ["prompt", (allowlist.prompts ?? []).map((t) => ({ key: t.name, fingerprint: t.fingerprint }))],
+    ["resource", (allowlist.resources ?? []).map((t) => ({ key: t.uri, fingerprint: t.fingerprint }))],
+    [
+      "template",
+      (allowlist.templates ?? []).map((t) => ({ key: t.uriTemplate, fingerprint: t.fingerprint })),
+    ],
+  ];
+  for (const [kind, entries] of lists) {
+    const ds = c.verifyList(
+      kind,
+      entries.map((e) => ({ key: e.key, fingerprint: live(kind, e.key, e.fingerprint) })),
+    );
+    for (const d of ds) {
+      codes.push(d.code);
+      rules.push(d.rule);
+    }
+  }
+  return { core: c, codes, rules };
+}
+
+test("long fingerprints verify and drift like short ones, up to 64 KiB", () => {
+  const names = ["echo", "get-env", "get-sum", "trigger-long-running-operation"];
+  // 341 and 342 code units straddle the first scratch growth (3 bytes per unit, 1024-byte block).
+  const lengths = [0, 1, 340, 341, 342, 360, 1000, 5000, 65_536];
+  for (const unit of ["a", "é", "中", "📄"]) {
+    for (const len of lengths) {
+      const n = unit.length === 2 ? len - (len % 2) : len;
+      const fp = (name: string) => sized(unit, n) + name; // distinct per item, the long part first
+      const tools = names.map((name) => ({ name, fingerprint: fp(name) }));
+      const { core: c, codes, rules } = listAll({ tools });
+      const what = `${len} x ${JSON.stringify(unit)}`;
+      assert.deepEqual(codes, names.map(() => "VERIFIED"), what);
+      assert.deepEqual(rules, [0, 1, 2, 3], what);
+      for (const [i, name] of names.entries()) expect(c.decideToolCall(name), "LOCKED", i);
+      // The same length with one unit changed at the far end, and a prefix, are drift.
+      const ds = c.verifyList("tool", [
+        { key: "echo", fingerprint: `${sized(unit, n)}ech0` },
+        { key: "get-env", fingerprint: sized(unit, n) },
+      ]);
+      assert.deepEqual(ds.map((d) => d.code), ["DRIFTED", "DRIFTED"], what);
+      expect(c.decideToolCall("echo"), "DRIFTED", 0);
+      expect(c.decideToolCall("get-sum"), "LOCKED", 2);
+    }
+  }
+  // All lengths in one allowlist: the block grows several times while loading and while listing.
+  const tools = lengths.map((len, i) => ({ name: `t${i}`, fingerprint: sized(`${i}|`, len) }));
+  const { codes } = listAll({ tools });
+  assert.deepEqual(codes, tools.map(() => "VERIFIED"));
+});
+
+test("long keys of every kind lock, verify and decide", () => {
+  for (const n of [1, 342, 1000, 5000, 65_536]) {
+    const seg = sized("dé", n);
+    const tool = `tool_${sized("x", n)}`;
+    const prompt = `prompt_${sized("中", n)}`;
+    const uri = `mem://notes/${seg}`;
+    const tpl = `file:///srv/${seg}/{path}`;
+    // Fingerprints cover the whole definition, so they run longer than the key.
+    const fp = (key: string) => `${key}|${key}|schema`;
+    const allowlist: Allowlist = {
+      tools: [{ name: tool, fingerprint: fp(tool) }, { name: "short", fingerprint: "s" }],
+      prompts: [{ name: prompt, fingerprint: fp(prompt) }],
+      resources: [{ uri, fingerprint: fp(uri) }],
+      templates: [{ uriTemplate: tpl, fingerprint: fp(tpl) }],
+    };
+    // Once with long fingerprints, once with short ones (key longer than fingerprint).
+    for (const fps of ["long", "short"]) {
+      const list = fps === "long" ? allowlist : {
+        tools: allowlist.tools?.map((t) => ({ ...t, fingerprint: "f" })),
+        prompts: allowlist.prompts?.map((t) => ({ ...t, fingerprint: "f" })),
+        resources: allowlist.resources?.map((t) => ({ ...t, fingerprint: "f" })),
+        templates: allowlist.templates?.map((t) => ({ ...t, fingerprint: "f" })),
+      };
+      const { core: c, codes, rules } = listAll(list);
+      const what = `key length ${n}, ${fps} fingerprints`;
+      assert.deepEqual(codes, ["VERIFIED", "VERIFIED", "VERIFIED", "VERIFIED", "VERIFIED"], what);
+      assert.deepEqual(rules, [0, 1, 2, 3, 4], what);
+      expect(c.decideToolCall(tool), "LOCKED", 0);
+      expect(c.decideToolCall("short"), "LOCKED", 1);
+      expect(c.decidePromptGet(prompt), "LOCKED", 2);
+      expect(c.decideResourceUri(uri), "LOCKED", 3);
+      expect(c.decideResourceUri(`file:///srv/${encodeURIComponent(seg)}/a/b.txt`), "TEMPLATE_MATCH", 4);
+      expect(c.decideCompletion({ type: "ref/resource", uri: tpl }), "LOCKED", 4);
+      expect(c.decideCompletion({ type: "ref/prompt", name: prompt }), "LOCKED", 2);
+      // One unit shorter is another key.
+      expect(c.decideToolCall(tool.slice(0, -1)), "NOT_LOCKED");
+      expect(c.decideResourceUri(uri.slice(0, -1)), "NOT_LOCKED");
+      assert.deepEqual(c.itemStates().map((s) => s.state), [
+        "verified",
+        "verified",
+        "verified",
+        "verified",
+        "verified",
+      ]);
+      // Drift on a long key with a longer live fingerprint than any seen so far.
+      expect(c.verifyListItem("template", tpl, `${fp(tpl)}${fp(tpl)}!`), "DRIFTED", 4);
+      expect(c.decideResourceUri(`file:///srv/${encodeURIComponent(seg)}/a.txt`), "DRIFTED", 4);
+    }
+  }
+});
+
+/** Deterministic pseudo-random numbers (xorshift32), so a failure names a reproducible case. */
+function xorshift(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 0x1_0000_0000;
+  };
+}
+
+test("5000 items of mixed kinds and lengths all verify, and drift one by one", () => {
+  const rnd = xorshift(20251121);
+  /** Lengths spread over every scale from 0 to 16 Ki code units. */
+  const len = () => Math.floor(Math.exp(rnd() * Math.log(16_385))) - 1;
+  const units = ["a", "é", "中", "📄"];
+  const text = (tag: string) => `${tag}:${sized(units[Math.floor(rnd() * 4)], len() & ~1)}`;
+  const allowlist: Required<Allowlist> = { tools: [], prompts: [], resources: [], templates: [] };
+  for (let i = 0; i < 5000; i++) {
+    const fingerprint = text(`fp${i}`);
+    const key = `${i}-${sized("k", len() % 3000)}`;
+    switch (i % 4) {
+      case 0:
+        allowlist.tools = [...allowlist.tools, { name: key, fingerprint }];
+        break;
+      case 1:
+        allowlist.prompts = [...allowlist.prompts, { name: key, fingerprint }];
+        break;
+      case 2:
+        allowlist.resources = [...allowlist.resources, { uri: `mem://r/${key}`, fingerprint }];
+        break;
+      default:
+        allowlist.templates = [...allowlist.templates, { uriTemplate: `x://h/${key}/{v}`, fingerprint }];
+    }
+  }
+  const { core: c, codes, rules } = listAll(allowlist);
+  assert.equal(codes.length, 5000);
+  const notVerified = codes.flatMap((code, i) => code === "VERIFIED" ? [] : [`${i}:${code}`]);
+  assert.deepEqual(notVerified, []);
+  assert.deepEqual(rules, codes.map((_, i) => i));
+  expect(c.decideToolCall(allowlist.tools[0].name), "LOCKED", 0);
+  expect(
+    c.decideResourceUri(`x://h/${allowlist.templates[1249].uriTemplate.slice(6, -4)}/v`),
+    "TEMPLATE_MATCH",
+  );
+  // Every 7th item drifts; the rest stay verified.
+  const again = listAll(allowlist, (_kind, key, locked) => key.length % 7 === 0 ? `${locked}.` : locked);
+  const expected = [
+    ...allowlist.tools.map((t) => t.name),
+    ...allowlist.prompts.map((t) => t.name),
+    ...allowlist.resources.map((t) => t.uri),
+    ...allowlist.templates.map((t) => t.uriTemplate),
+  ].map((key) => key.length % 7 === 0 ? "DRIFTED" : "VERIFIED");
+  assert.ok(expected.includes("DRIFTED") && expected.includes("VERIFIED"));
+  assert.deepEqual(again.codes, expected);
+});
+
+// Property: whatever the keys and fingerprints, listing the locked fingerprints verifies every item,
+// and listing a different fingerprint drifts exactly that item.
+
+/** Any well-formed Unicode: mostly short, sometimes thousands of code units, sometimes 64 KiB. */
+const anyText = fc.oneof(
+  { weight: 3, arbitrary: fc.string({ unit: "binary", maxLength: 40 }) },
+  { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 3000, size: "max" }) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.string({ unit: "binary", minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 65_536 }))
+      .map(([s, n]) => s.repeat(Math.ceil(n / s.length))),
+  },
+);
+
+/** A path segment that is literal in a template (no `{`, `}`, `%`, `/`, dots only segments). */
+const templateSegment = fc.string({
+  unit: fc.constantFrom(..."abcXYZ019-_~!$&'()*+,;=:@", "é", "中", "📄"),
+  minLength: 1,
+  maxLength: 2000,
+  size: "max",
+});
+
+const itemsOf = <K>(key: fc.Arbitrary<K>) =>
+  fc.uniqueArray(fc.record({ key, fingerprint: anyText, live: fc.option(anyText, { freq: 3 }) }), {
+    maxLength: 8,
+    selector: (e) => e.key,
+  });
+
+test("property: any allowlist verifies when listed as locked, and drifts exactly the changed items", () => {
+  fc.assert(
+    fc.property(
+      itemsOf(anyText),
+      itemsOf(anyText),
+      itemsOf(anyText),
+      itemsOf(templateSegment),
+      (tools, prompts, resources, segments) => {
+        const templates = segments.map((e) => ({ ...e, key: `x://h/${e.key}/{v}` }));
+        const allowlist: Allowlist = {
+          tools: tools.map((e) => ({ name: e.key, fingerprint: e.fingerprint })),
+          prompts: prompts.map((e) => ({ name: e.key, fingerprint: e.fingerprint })),
+          resources: resources.map((e) => ({ uri: e.key, fingerprint: e.fingerprint })),
+          templates: templates.map((e) => ({ uriTemplate: e.key, fingerprint: e.fingerprint })),
+        };
+        const all = [...tools, ...prompts, ...resources, ...templates];
+        const same = listAll(allowlist);
+        assert.deepEqual(same.codes, all.map(() => "VERIFIED"));
+        assert.deepEqual(same.rules, all.map((_, i) => i));
+
+        const liveOf = new Map(all.map((e) => [e, e.live ?? e.fingerprint]));
+        const byKind: Record<string, typeof all> = {
+          tool: tools,
+          prompt: prompts,
+          resource: resources,
+          template: templates,
+        };
+        const changed = listAll(
+          allowlist,
+          (kind, key) => liveOf.get(byKind[kind].find((e) => e.key === key)!)!,
+        );
+        const expected = all.map((e) => liveOf.get(e) === e.fingerprint ? "VERIFIED" : "DRIFTED");
+        assert.deepEqual(changed.codes, expected);
+        // The decisions follow: verified items are usable, drifted ones are not.
+        const c = changed.core;
+        tools.forEach((e, i) =>
+          expect(c.decideToolCall(e.key), expected[i] === "VERIFIED" ? "LOCKED" : "DRIFTED", i)
+        );
+        let r = tools.length;
+        prompts.forEach((e, i) =>
+          expect(c.decidePromptGet(e.key), expected[r + i] === "VERIFIED" ? "LOCKED" : "DRIFTED", r + i)
+        );
+        r += prompts.length;
+        resources.forEach((e, i) =>
+          expect(c.decideResourceUri(e.key), expected[r + i] === "VERIFIED" ? "LOCKED" : "DRIFTED", r + i)
+        );
+        r += resources.length;
+        templates.forEach((e, i) =>
+          expect(
+            c.decideCompletion({ type: "ref/resource", uri: e.key }),
+            expected[r + i] === "VERIFIED" ? "LOCKED" : "DRIFTED",
+            r + i,
+          )
+        );
+      },
+    ),
+    { numRuns: 150 },
+  );
 });
