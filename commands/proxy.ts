@@ -29,14 +29,18 @@ export function effectiveAllowlist(path: string, lock: LockfileV3) {
 
 function parsePositiveInt(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new McpTrustError(`expected a positive whole number, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new McpTrustError(`expected a positive whole number, got ${JSON.stringify(text)}`);
+  }
   return n;
 }
 
 /** Builds the `proxy` command. */
 export function proxyCommand() {
   return new Command("proxy")
-    .description("Run an MCP server behind a deny-by-default firewall that enforces its lockfile on every message.")
+    .description(
+      "Run an MCP server behind a deny-by-default firewall that enforces its lockfile on every message.",
+    )
     .argument("[server...]", SERVER_ARGS_HELP)
     .option("--lock <file>", "the approved lockfile (v3)", "mcp-lock.json")
     .option("--audit-only", "block nothing, filter nothing; log every would-be block")
@@ -48,9 +52,18 @@ export function proxyCommand() {
       ).argParser(parseProxyFailOn).default("critical" as Severity | "none"),
     )
     .option("--timeout <duration>", "deadline for the preflight listing", parseDuration, 10_000)
-    .option("--request-timeout <duration>", "a request the server has not answered by then gets an error", parseDuration, 300_000)
+    .option(
+      "--request-timeout <duration>",
+      "a request the server has not answered by then gets an error",
+      parseDuration,
+      300_000,
+    )
     .option("--max-pending <n>", "most requests waiting for the server at once", parsePositiveInt, 1024)
-    .option("--log-output <file>", "write the audit log (JSON lines) to this file instead of stderr", "stderr")
+    .option(
+      "--log-output <file>",
+      "write the audit log (JSON lines) to this file instead of stderr",
+      "stderr",
+    )
     .option("--print-effective-allowlist", "print what the lockfile allows and exit")
     .passThroughOptions()
     .addHelpText(
@@ -90,7 +103,13 @@ Exit code: the server's own (128+N if killed by signal N); 2 if the proxy could 
       } catch (err) {
         throw new McpTrustError(`cannot open the audit log ${opts.logOutput}: ${(err as Error).message}`);
       }
-      log.write({ level: "info", event: "proxy.start", reason: `enforcing ${opts.lock}`, lockfile: opts.lock, fail_on: opts.failOn });
+      log.write({
+        level: "info",
+        event: "proxy.start",
+        reason: `enforcing ${opts.lock}`,
+        lockfile: opts.lock,
+        fail_on: opts.failOn,
+      });
       try {
         const code = await runProxy(argv, {
           mode,

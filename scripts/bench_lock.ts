@@ -46,7 +46,9 @@ function bare(lists: string[], graceful = false): Promise<number> {
           continue;
         }
         if (msg.id !== step) continue;
-        if (step === 0) child.stdin.write(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) + "\n");
+        if (step === 0) {
+          child.stdin.write(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) + "\n");
+        }
         if (step < lists.length) {
           step++;
           send(step, lists[step - 1]);
@@ -61,7 +63,11 @@ function bare(lists: string[], graceful = false): Promise<number> {
       }
     });
     child.on("error", reject);
-    send(0, "initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "0" } });
+    send(0, "initialize", {
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: "bench", version: "0" },
+    });
   });
 }
 
@@ -73,7 +79,9 @@ const bareStop: number[] = [];
 for (let i = 0; i < runs; i++) {
   bareTools.push(await bare(["tools/list"]));
   bareAll.push(await bare(["tools/list", "prompts/list", "resources/list", "resources/templates/list"]));
-  bareStop.push(await bare(["tools/list", "prompts/list", "resources/list", "resources/templates/list"], true));
+  bareStop.push(
+    await bare(["tools/list", "prompts/list", "resources/list", "resources/templates/list"], true),
+  );
   const out = join(dir, `lock-${i}.json`);
   const t0 = performance.now();
   execFileSync(bin, ["lock", "-o", out, "--", ...server], { stdio: "ignore" });
@@ -86,5 +94,9 @@ console.log(`  bare client spawn -> tools/list:           ${t.toFixed(1)} ms`);
 console.log(`  bare client spawn -> all four lists:       ${a.toFixed(1)} ms`);
 console.log(`  mcptrust lock (spawn, lists, hash, write, stop): ${l.toFixed(1)} ms`);
 console.log(`  bare client four lists + close stdin + wait for exit: ${g.toFixed(1)} ms`);
-console.log(`  overhead vs bare tools/list: ${(l - t).toFixed(1)} ms; vs bare four lists: ${(l - a).toFixed(1)} ms`);
-console.log(`  overhead vs the same work done by a bare client (lists + graceful stop): ${(l - g).toFixed(1)} ms`);
+console.log(
+  `  overhead vs bare tools/list: ${(l - t).toFixed(1)} ms; vs bare four lists: ${(l - a).toFixed(1)} ms`,
+);
+console.log(
+  `  overhead vs the same work done by a bare client (lists + graceful stop): ${(l - g).toFixed(1)} ms`,
+);

@@ -26,5 +26,9 @@ for (let i = 0; i < runs; i++) {
   ours.push(time(bin, ["--version"]));
   floor.push(time("/bin/true", []));
 }
-console.log(`mcptrust --version: median ${median(ours).toFixed(1)} ms over ${runs} runs (min ${Math.min(...ours).toFixed(1)} ms)`);
+console.log(
+  `mcptrust --version: median ${median(ours).toFixed(1)} ms over ${runs} runs (min ${
+    Math.min(...ours).toFixed(1)
+  } ms)`,
+);
 console.log(`/bin/true (spawn floor): median ${median(floor).toFixed(1)} ms`);

@@ -14,15 +14,20 @@ const iface = (): ServerInterface => ({
   resources: [],
   resourceTemplates: [],
 });
-const build = (i: ServerInterface, at = "2026-01-01T00:00:00Z") => buildLockfile(i, { generator: "t", updatedAt: at });
-const load = (i: ServerInterface) => parseLockfile(new TextEncoder().encode(serializeLockfile(build(i))), "l.json");
+const build = (i: ServerInterface, at = "2026-01-01T00:00:00Z") =>
+  buildLockfile(i, { generator: "t", updatedAt: at });
+const load = (i: ServerInterface) =>
+  parseLockfile(new TextEncoder().encode(serializeLockfile(build(i))), "l.json");
 
 test("no lockfile: create", () => {
   assert.equal(planLock(undefined, build(iface()), iface(), false).action, "create");
 });
 
 test("same content at a later time: unchanged (meta.updatedAt is not rewritten)", () => {
-  assert.equal(planLock(load(iface()), build(iface(), "2030-01-01T00:00:00Z"), iface(), false).action, "unchanged");
+  assert.equal(
+    planLock(load(iface()), build(iface(), "2030-01-01T00:00:00Z"), iface(), false).action,
+    "unchanged",
+  );
 });
 
 test("drift: refuse without --force, update with it", () => {
@@ -35,7 +40,10 @@ test("drift: refuse without --force, update with it", () => {
 });
 
 test("a v2 lockfile is upgraded only with --force", () => {
-  const v2 = parseLockfile(new TextEncoder().encode(JSON.stringify({ version: "2.0", tools: {} })), "v2.json");
+  const v2 = parseLockfile(
+    new TextEncoder().encode(JSON.stringify({ version: "2.0", tools: {} })),
+    "v2.json",
+  );
   assert.equal(planLock(v2, build(iface()), iface(), false).action, "refuse");
   assert.equal(planLock(v2, build(iface()), iface(), true).action, "update");
 });

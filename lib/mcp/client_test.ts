@@ -40,7 +40,9 @@ test("responses are matched by id: notifications and server requests interleaved
     { jsonrpc: "2.0", id: req.id, result: { ok: req.method } },
   ]);
   assert.deepEqual(await client.request("tools/list"), { ok: "tools/list" });
-  const replies = Object.fromEntries(sent.filter((m) => typeof m.id === "string" && m.id.startsWith("srv-")).map((m) => [m.id, m]));
+  const replies = Object.fromEntries(
+    sent.filter((m) => typeof m.id === "string" && m.id.startsWith("srv-")).map((m) => [m.id, m]),
+  );
   assert.deepEqual(replies["srv-1"].result, {});
   assert.deepEqual(replies["srv-2"].result, { roots: [] });
   assert.equal(replies["srv-3"].error?.code, -32601);
@@ -62,10 +64,14 @@ test("pagination follows nextCursor across pages", async () => {
 });
 
 test("a cursor loop, too many pages and too many items are refused", async () => {
-  const loop = fakeServer((req) => [{ jsonrpc: "2.0", id: req.id, result: { tools: [{ name: "x" }], nextCursor: "same" } }]);
+  const loop = fakeServer((
+    req,
+  ) => [{ jsonrpc: "2.0", id: req.id, result: { tools: [{ name: "x" }], nextCursor: "same" } }]);
   await assert.rejects(listAll(loop.client, "tools/list"), /pagination loops/);
   let n = 0;
-  const endless = fakeServer((req) => [{ jsonrpc: "2.0", id: req.id, result: { tools: [], nextCursor: `c${n++}` } }]);
+  const endless = fakeServer((
+    req,
+  ) => [{ jsonrpc: "2.0", id: req.id, result: { tools: [], nextCursor: `c${n++}` } }]);
   await assert.rejects(listAll(endless.client, "tools/list", { maxPages: 5 }), /more than 5 pages/);
   const big = fakeServer((req) => [{
     jsonrpc: "2.0",
@@ -76,7 +82,9 @@ test("a cursor loop, too many pages and too many items are refused", async () =>
 });
 
 test("a JSON-RPC error answer rejects with the server's code", async () => {
-  const { client } = fakeServer((req) => [{ jsonrpc: "2.0", id: req.id, error: { code: -32602, message: "bad" } }]);
+  const { client } = fakeServer((
+    req,
+  ) => [{ jsonrpc: "2.0", id: req.id, error: { code: -32602, message: "bad" } }]);
   const err = await client.request("tools/list").catch((e) => e);
   assert.ok(err instanceof ServerRpcError);
   assert.equal(err.code, -32602);
@@ -84,7 +92,10 @@ test("a JSON-RPC error answer rejects with the server's code", async () => {
 
 test("against a real process: an oversize line is dropped and the scan still completes", async () => {
   const warnings: string[] = [];
-  const iface = await withStdioServer(fixture("oversize_line"), { timeoutMs: 15_000, onWarning: (w) => warnings.push(w) }, async (c) => {
+  const iface = await withStdioServer(fixture("oversize_line"), {
+    timeoutMs: 15_000,
+    onWarning: (w) => warnings.push(w),
+  }, async (c) => {
     await c.initialize();
     return await listInterface(c);
   });

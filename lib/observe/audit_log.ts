@@ -42,7 +42,14 @@ export function openAuditLog(target: string, base: { op_id: string; mode: string
   return {
     write(record) {
       const { level, event, ...rest } = record;
-      const line = JSON.stringify({ ts: new Date().toISOString(), level, event, op_id: base.op_id, mode: base.mode, ...rest }) + "\n";
+      const line = JSON.stringify({
+        ts: new Date().toISOString(),
+        level,
+        event,
+        op_id: base.op_id,
+        mode: base.mode,
+        ...rest,
+      }) + "\n";
       if (fd === undefined) process.stderr.write(line);
       else writeSync(fd, line);
     },

@@ -51,14 +51,28 @@ export function createCorePolicy(lock: LockfileV3, wasmBytes?: Uint8Array): Prox
   const core = PolicyCore.load(wasmBytes);
   const ext = hasExtensions(lock);
   core.setAllowlist({
-    tools: Object.entries(lock.tools).map(([name, t]) => ({ name, fingerprint: lockedToolFingerprint(t, ext) })),
-    prompts: Object.entries(lock.prompts.definitions).map(([name, p]) => ({ name, fingerprint: lockedPromptFingerprint(p, ext) })),
-    resources: (lock.resources.static ?? []).map((r) => ({ uri: r.uri, fingerprint: lockedResourceFingerprint(r) })),
-    templates: lock.resources.templates.map((t) => ({ uriTemplate: t.uriTemplate, fingerprint: lockedTemplateFingerprint(t, ext) })),
+    tools: Object.entries(lock.tools).map(([name, t]) => ({
+      name,
+      fingerprint: lockedToolFingerprint(t, ext),
+    })),
+    prompts: Object.entries(lock.prompts.definitions).map(([name, p]) => ({
+      name,
+      fingerprint: lockedPromptFingerprint(p, ext),
+    })),
+    resources: (lock.resources.static ?? []).map((r) => ({
+      uri: r.uri,
+      fingerprint: lockedResourceFingerprint(r),
+    })),
+    templates: lock.resources.templates.map((t) => ({
+      uriTemplate: t.uriTemplate,
+      fingerprint: lockedTemplateFingerprint(t, ext),
+    })),
   });
 
   const keyOf = (kind: ItemKind, item: Record<string, unknown>): string =>
-    String(kind === "resource" ? item.uri ?? "" : kind === "template" ? item.uriTemplate ?? "" : item.name ?? "");
+    String(
+      kind === "resource" ? item.uri ?? "" : kind === "template" ? item.uriTemplate ?? "" : item.name ?? "",
+    );
 
   const fingerprintOf = (kind: ItemKind, item: Record<string, unknown>): string => {
     try {
@@ -88,7 +102,10 @@ export function createCorePolicy(lock: LockfileV3, wasmBytes?: Uint8Array): Prox
       return d.allow ? ALLOW : verdict(d, identifierOf(d, method, params));
     },
     checkList(kind, items) {
-      const entries = items.map((item) => ({ key: keyOf(kind, item), fingerprint: fingerprintOf(kind, item) }));
+      const entries = items.map((item) => ({
+        key: keyOf(kind, item),
+        fingerprint: fingerprintOf(kind, item),
+      }));
       return core.verifyList(kind, entries).map((d, i) => verdict(d, entries[i].key));
     },
     markStale(kind) {

@@ -10,10 +10,22 @@
  */
 import { hashString } from "../lockfile/hashes.ts";
 import { lockPrompt, lockResource, lockTemplate, lockTool } from "../lockfile/build.ts";
-import type { LockfileV3, PromptLock, StaticResourceLock, TemplateLock, ToolLock } from "../lockfile/types.ts";
+import type {
+  LockfileV3,
+  PromptLock,
+  StaticResourceLock,
+  TemplateLock,
+  ToolLock,
+} from "../lockfile/types.ts";
 import type { McpPrompt, McpResource, McpResourceTemplate, McpTool } from "../mcp/types.ts";
 
-const TOOL_FIELDS = ["description_hash", "input_schema_hash", "title_hash", "output_schema_hash", "annotations_hash"] as const;
+const TOOL_FIELDS = [
+  "description_hash",
+  "input_schema_hash",
+  "title_hash",
+  "output_schema_hash",
+  "annotations_hash",
+] as const;
 const TOOL_FIELDS_GO = ["description_hash", "input_schema_hash"] as const;
 const PROMPT_FIELDS = ["argumentsHash", "descriptionHash", "titleHash"] as const;
 const TEMPLATE_FIELDS = ["templateHash", "nameHash", "descriptionHash"] as const;
@@ -46,7 +58,9 @@ export function liveToolFingerprint(tool: McpTool, ext: boolean): string {
  */
 export function promptFields(locked: PromptLock | undefined, ext: boolean): readonly (keyof PromptLock)[] {
   if (ext || !locked) return PROMPT_FIELDS;
-  return PROMPT_FIELDS.filter((f) => f === "argumentsHash" || (f === "descriptionHash" && locked.descriptionHash));
+  return PROMPT_FIELDS.filter((f) =>
+    f === "argumentsHash" || (f === "descriptionHash" && locked.descriptionHash)
+  );
 }
 
 /** Fingerprint of a locked prompt. */
@@ -55,7 +69,11 @@ export function lockedPromptFingerprint(entry: PromptLock, ext: boolean): string
 }
 
 /** Fingerprint of a live prompt, using the fields its locked entry (if any) compares. */
-export function livePromptFingerprint(prompt: McpPrompt, locked: PromptLock | undefined, ext: boolean): string {
+export function livePromptFingerprint(
+  prompt: McpPrompt,
+  locked: PromptLock | undefined,
+  ext: boolean,
+): string {
   return join(lockPrompt(prompt), promptFields(locked, ext));
 }
 

@@ -120,7 +120,11 @@ export function runProxy(argv: readonly string[], opts: RunProxyOptions): Promis
     process.off("SIGTERM", onTerm);
     const desc = proc.describeExit();
     if (!hostGone) {
-      opts.log.write({ level: proc.spawnError ? "error" : "warn", event: "server.exit", reason: `the server ${desc}` });
+      opts.log.write({
+        level: proc.spawnError ? "error" : "warn",
+        event: "server.exit",
+        reason: `the server ${desc}`,
+      });
     }
     session.serverExited(desc);
     hostIn.pause();
@@ -129,7 +133,9 @@ export function runProxy(argv: readonly string[], opts: RunProxyOptions): Promis
     await new Promise<void>((r) => queueMicrotask(r));
     await new Promise<void>((r) => process.stdout.write("", () => r()));
     if (proc.spawnError) {
-      throw new McpTrustError(`server ${desc}`, { hint: "check the command after `--`; it is run as given, without a shell" });
+      throw new McpTrustError(`server ${desc}`, {
+        hint: "check the command after `--`; it is run as given, without a shell",
+      });
     }
     if (exit.signal) return 128 + (SIGNALS[exit.signal] ?? 1);
     return exit.code ?? 1;

@@ -14,7 +14,7 @@
  * @module
  */
 import { compareLockfile, maxSeverity } from "../drift/compare.ts";
-import { SEVERITY_RANK, type DriftItem, type Severity } from "../drift/types.ts";
+import { type DriftItem, type Severity, SEVERITY_RANK } from "../drift/types.ts";
 import type { LoadedLockfile } from "../lockfile/load.ts";
 import { McpClient } from "../mcp/client.ts";
 import { listInterface } from "../mcp/interface.ts";
@@ -65,7 +65,9 @@ interface HostPending {
 
 /** The proxy session. */
 export class ProxySession {
-  readonly #o: Required<Omit<ProxySessionOptions, "lockfile" | "policy" | "log" | "toHost" | "toServer">> & ProxySessionOptions;
+  readonly #o:
+    & Required<Omit<ProxySessionOptions, "lockfile" | "policy" | "log" | "toHost" | "toServer">>
+    & ProxySessionOptions;
   /** Host requests forwarded to the server, by proxy id. */
   readonly #hostPending: IdTable<HostPending>;
   /** Server-to-client requests forwarded to the host, by the id we gave the host. */
@@ -118,13 +120,22 @@ export class ProxySession {
     try {
       msg = JSON.parse(text);
     } catch {
-      this.#o.log.write({ level: "warn", event: "host.invalid_json", reason: "host sent a line that is not JSON", bytes: bytes.length });
-      this.#o.toHost(errorResponseLine(null, ErrorCode.ParseError, "Parse error: the line is not valid JSON"));
+      this.#o.log.write({
+        level: "warn",
+        event: "host.invalid_json",
+        reason: "host sent a line that is not JSON",
+        bytes: bytes.length,
+      });
+      this.#o.toHost(
+        errorResponseLine(null, ErrorCode.ParseError, "Parse error: the line is not valid JSON"),
+      );
       return;
     }
     if (Array.isArray(msg)) {
       // Batches (JSON-RPC 2.0 §6; removed from MCP in 2025-06-18): every element under the same rules.
-      if (msg.length === 0) this.#o.toHost(errorResponseLine(null, ErrorCode.InvalidRequest, "Invalid Request: empty batch"));
+      if (msg.length === 0) {
+        this.#o.toHost(errorResponseLine(null, ErrorCode.InvalidRequest, "Invalid Request: empty batch"));
+      }
       for (const el of msg) this.#hostMessage(JSON.stringify(el), el);
       return;
     }
@@ -133,13 +144,26 @@ export class ProxySession {
 
   /** Reports a host line over the size cap. */
   onHostOversize(bytes: number): void {
-    this.#o.log.write({ level: "warn", event: "host.oversize_line", reason: `line of ${bytes} bytes over the limit dropped`, bytes });
-    this.#o.toHost(errorResponseLine(null, ErrorCode.InvalidRequest, "Invalid Request: line exceeds the size limit and was dropped"));
+    this.#o.log.write({
+      level: "warn",
+      event: "host.oversize_line",
+      reason: `line of ${bytes} bytes over the limit dropped`,
+      bytes,
+    });
+    this.#o.toHost(
+      errorResponseLine(
+        null,
+        ErrorCode.InvalidRequest,
+        "Invalid Request: line exceeds the size limit and was dropped",
+      ),
+    );
   }
 
   #hostMessage(text: string, msg: unknown): void {
     if (!isObject(msg)) {
-      this.#o.toHost(errorResponseLine(null, ErrorCode.InvalidRequest, "Invalid Request: not a JSON-RPC object"));
+      this.#o.toHost(
+        errorResponseLine(null, ErrorCode.InvalidRequest, "Invalid Request: not a JSON-RPC object"),
+      );
       return;
     }
     const spans = scanTopLevel(text);
@@ -175,7 +199,13 @@ export class ProxySession {
     if ((this.#phase === "preflight" || this.#phase === "initializing") && !LIFECYCLE.has(method)) {
       // Hold the request until the preflight has verified the live server (bounded like pending requests).
       if (this.#queue.length >= this.#o.maxPending) {
-        this.#o.toHost(errorLine(rawId, ErrorCode.Overloaded, "MCPTRUST_OVERLOADED: too many requests before the server was verified"));
+        this.#o.toHost(
+          errorLine(
+            rawId,
+            ErrorCode.Overloaded,
+            "MCPTRUST_OVERLOADED: too many requests before the server was verified",
+          ),
+        );
         return;
       }
       this.#queue.push(text);
@@ -189,7 +219,15 @@ export class ProxySession {
     const verdict = this.#o.policy.checkHostMessage(method, msg.params);
     if (!verdict.allow) {
       // Only enforce mode blocks requests; filter-only filters lists, audit-only records (reference §5.6).
-      if (this.#o.mode === "enforce") return this.#deny(rawId, method, identifierOf(method, msg.params), verdict.reason ?? "denied", "block");
+      if (this.#o.mode === "enforce") {
+        return this.#deny(
+          rawId,
+          method,
+          identifierOf(method, msg.params),
+          verdict.reason ?? "denied",
+          "block",
+        );
+      }
       this.#o.log.write({
         level: "warn",
         event: "would_block",
@@ -205,7 +243,13 @@ export class ProxySession {
     } catch (err) {
       if (err instanceof TableFullError) {
         this.#o.log.write({ level: "warn", event: "overload", method, reason: err.message });
-        this.#o.toHost(errorLine(rawId, ErrorCode.Overloaded, "MCPTRUST_OVERLOADED: proxy at capacity, cannot process request safely"));
+        this.#o.toHost(
+          errorLine(
+            rawId,
+            ErrorCode.Overloaded,
+            "MCPTRUST_OVERLOADED: proxy at capacity, cannot process request safely",
+          ),
+        );
       } else {
         // RNG failure: fail closed.
         this.#deny(rawId, method, "", `cannot generate a request id: ${(err as Error).message}`, "block");
@@ -224,10 +268,17 @@ export class ProxySession {
       // The server only knows our ids: translate, or drop a cancel for a request it never saw.
       const proxyId = this.#hostPending.findByOriginal(params.requestId as JsonRpcId);
       if (proxyId === undefined) {
-        this.#o.log.write({ level: "info", event: "drop", method, reason: "cancel for a request that is not pending" });
+        this.#o.log.write({
+          level: "info",
+          event: "drop",
+          method,
+          reason: "cancel for a request that is not pending",
+        });
         return;
       }
-      this.#o.toServer(JSON.stringify({ jsonrpc: "2.0", method, params: { ...params, requestId: proxyId } }) + "\n");
+      this.#o.toServer(
+        JSON.stringify({ jsonrpc: "2.0", method, params: { ...params, requestId: proxyId } }) + "\n",
+      );
       return;
     }
     if (this.#phase === "denied" && method !== "notifications/initialized") return;
@@ -235,20 +286,39 @@ export class ProxySession {
     if (!verdict.allow) {
       if (this.#o.mode === "enforce") {
         // Denied notifications are dropped: there is no id to answer.
-        this.#o.log.write({ level: "warn", event: "block", method, reason: verdict.reason, is_notification: true });
+        this.#o.log.write({
+          level: "warn",
+          event: "block",
+          method,
+          reason: verdict.reason,
+          is_notification: true,
+        });
         return;
       }
-      this.#o.log.write({ level: "warn", event: "would_block", method, reason: verdict.reason, is_notification: true });
+      this.#o.log.write({
+        level: "warn",
+        event: "would_block",
+        method,
+        reason: verdict.reason,
+        is_notification: true,
+      });
     }
     this.#o.toServer(text.endsWith("\n") ? text : text + "\n");
-    if (method === "notifications/initialized" && this.#phase === "awaiting-initialized") this.#startPreflight();
+    if (method === "notifications/initialized" && this.#phase === "awaiting-initialized") {
+      this.#startPreflight();
+    }
   }
 
   /** The host answers a server-to-client request: restore the server's id. */
   #hostResponse(text: string, msg: Record<string, unknown>, spans: Map<string, [number, number]>): void {
     const entry = this.#serverPending.take(msg.id);
     if (!entry) {
-      this.#o.log.write({ level: "warn", event: "drop", reason: "host response to no pending server request", id: String(msg.id).slice(0, 80) });
+      this.#o.log.write({
+        level: "warn",
+        event: "drop",
+        reason: "host response to no pending server request",
+        id: String(msg.id).slice(0, 80),
+      });
       return;
     }
     this.#o.toServer(splice(text, spans.get("id")!, entry.meta!.rawId) + "\n");
@@ -278,7 +348,12 @@ export class ProxySession {
 
   /** Reports a server line over the size cap. */
   onServerOversize(bytes: number): void {
-    this.#o.log.write({ level: "warn", event: "server.oversize_line", reason: `line of ${bytes} bytes over the limit dropped`, bytes });
+    this.#o.log.write({
+      level: "warn",
+      event: "server.oversize_line",
+      reason: `line of ${bytes} bytes over the limit dropped`,
+      bytes,
+    });
   }
 
   #serverResponse(text: string, spans: Map<string, [number, number]>, idSpan: [number, number]): void {
@@ -288,7 +363,11 @@ export class ProxySession {
       try {
         msg = JSON.parse(text);
       } catch {
-        return this.#o.log.write({ level: "warn", event: "server.invalid_json", reason: "unparseable preflight response" });
+        return this.#o.log.write({
+          level: "warn",
+          event: "server.invalid_json",
+          reason: "unparseable preflight response",
+        });
       }
       this.#preflight.handleMessage(msg as Record<string, unknown>);
       return;
@@ -301,7 +380,12 @@ export class ProxySession {
     }
     const entry = this.#hostPending.take(id);
     if (!entry) {
-      this.#o.log.write({ level: "warn", event: "drop", reason: "response with an unknown, duplicate or expired id", id: rawId.slice(0, 80) });
+      this.#o.log.write({
+        level: "warn",
+        event: "drop",
+        reason: "response with an unknown, duplicate or expired id",
+        id: rawId.slice(0, 80),
+      });
       return;
     }
     const { rawId: hostRawId, listKind } = entry.meta!;
@@ -342,8 +426,19 @@ export class ProxySession {
     try {
       msg = JSON.parse(text);
     } catch {
-      this.#o.log.write({ level: "warn", event: "server.invalid_json", method, reason: "unparseable list result dropped" });
-      this.#o.toHost(errorLine(hostRawId, ErrorCode.InternalError, "MCPTRUST: the server's list result was not valid JSON"));
+      this.#o.log.write({
+        level: "warn",
+        event: "server.invalid_json",
+        method,
+        reason: "unparseable list result dropped",
+      });
+      this.#o.toHost(
+        errorLine(
+          hostRawId,
+          ErrorCode.InternalError,
+          "MCPTRUST: the server's list result was not valid JSON",
+        ),
+      );
       return;
     }
     const result = msg.result;
@@ -358,9 +453,21 @@ export class ProxySession {
         if (v.allow) kept.push(item);
         else if (this.#o.mode === "audit-only") {
           kept.push(item);
-          this.#o.log.write({ level: "warn", event: "would_drop", method, identifier: itemKey(kind, item), reason: v.reason });
+          this.#o.log.write({
+            level: "warn",
+            event: "would_drop",
+            method,
+            identifier: itemKey(kind, item),
+            reason: v.reason,
+          });
         } else {
-          this.#o.log.write({ level: "warn", event: "drop", method, identifier: itemKey(kind, item), reason: v.reason });
+          this.#o.log.write({
+            level: "warn",
+            event: "drop",
+            method,
+            identifier: itemKey(kind, item),
+            reason: v.reason,
+          });
         }
       }
       // Every other result field (nextCursor, _meta, ...) is kept: pagination works through the proxy.
@@ -377,7 +484,11 @@ export class ProxySession {
     try {
       msg = JSON.parse(text);
     } catch {
-      this.#o.log.write({ level: "warn", event: "server.invalid_json", reason: "server sent a line that is not JSON; dropped" });
+      this.#o.log.write({
+        level: "warn",
+        event: "server.invalid_json",
+        reason: "server sent a line that is not JSON; dropped",
+      });
       return;
     }
     if (Array.isArray(msg)) {
@@ -386,17 +497,32 @@ export class ProxySession {
     }
     if (!isObject(msg) || typeof msg.method !== "string") {
       // A result or error without a usable id cannot answer anything: injection, drop it.
-      this.#o.log.write({ level: "warn", event: "drop", reason: "server message that is neither a request, a notification nor a response to a pending request" });
+      this.#o.log.write({
+        level: "warn",
+        event: "drop",
+        reason:
+          "server message that is neither a request, a notification nor a response to a pending request",
+      });
       return;
     }
     const method = msg.method;
     const verdict = this.#o.policy.checkServerMessage(method, msg.params);
     if (!verdict.allow) {
       const enforce = this.#o.mode === "enforce";
-      this.#o.log.write({ level: "warn", event: enforce ? "block" : "would_block", method, reason: verdict.reason, direction: "server" });
+      this.#o.log.write({
+        level: "warn",
+        event: enforce ? "block" : "would_block",
+        method,
+        reason: verdict.reason,
+        direction: "server",
+      });
       if (enforce) {
         const span = "id" in msg ? scanTopLevel(text)?.get("id") : undefined;
-        if (span) this.#o.toServer(errorLine(text.slice(span[0], span[1]), ErrorCode.Denied, `${DENIED}: ${verdict.reason}`));
+        if (span) {
+          this.#o.toServer(
+            errorLine(text.slice(span[0], span[1]), ErrorCode.Denied, `${DENIED}: ${verdict.reason}`),
+          );
+        }
         return;
       }
     }
@@ -407,10 +533,18 @@ export class ProxySession {
       if (!span) return;
       let hostId: string;
       try {
-        hostId = this.#serverPending.add(msg.id as JsonRpcId, method, { rawId: text.slice(span[0], span[1]) });
+        hostId = this.#serverPending.add(msg.id as JsonRpcId, method, {
+          rawId: text.slice(span[0], span[1]),
+        });
       } catch (err) {
         this.#o.log.write({ level: "warn", event: "overload", method, reason: (err as Error).message });
-        this.#o.toServer(errorLine(text.slice(span[0], span[1]), ErrorCode.Overloaded, "MCPTRUST_OVERLOADED: proxy at capacity"));
+        this.#o.toServer(
+          errorLine(
+            text.slice(span[0], span[1]),
+            ErrorCode.Overloaded,
+            "MCPTRUST_OVERLOADED: proxy at capacity",
+          ),
+        );
         return;
       }
       this.#o.toHost(splice(text, span, JSON.stringify(hostId)) + "\n");
@@ -460,7 +594,10 @@ export class ProxySession {
     if (this.#phase !== "awaiting-initialized") return;
     this.#phase = "preflight";
     const timer = setTimeout(
-      () => this.#preflight.fail(new Error(`the server did not finish listing within ${this.#o.preflightTimeoutMs / 1000}s`)),
+      () =>
+        this.#preflight.fail(
+          new Error(`the server did not finish listing within ${this.#o.preflightTimeoutMs / 1000}s`),
+        ),
       this.#o.preflightTimeoutMs,
     );
     listInterface(this.#preflight)
@@ -474,13 +611,22 @@ export class ProxySession {
         this.#o.policy.checkList("template", iface.resourceTemplates);
         const top = maxSeverity(report.items);
         for (const d of report.items) {
-          this.#o.log.write({ level: "warn", event: "drift", identifier: d.identifier, reason: d.message, type: d.type, severity: d.severity });
+          this.#o.log.write({
+            level: "warn",
+            event: "drift",
+            identifier: d.identifier,
+            reason: d.message,
+            type: d.type,
+            severity: d.severity,
+          });
         }
         const failOn = this.#o.failOn;
         if (top && failOn !== "none" && SEVERITY_RANK[top] >= SEVERITY_RANK[failOn]) {
           const at = report.items.filter((d) => SEVERITY_RANK[d.severity] >= SEVERITY_RANK[failOn]);
-          const what = at.slice(0, 3).map((d) => d.message).join("; ") + (at.length > 3 ? `; and ${at.length - 3} more` : "");
-          const reason = `the server has drifted from the lockfile (${what}); run \`mcptrust check\` to see the drift, and re-lock after review`;
+          const what = at.slice(0, 3).map((d) => d.message).join("; ") +
+            (at.length > 3 ? `; and ${at.length - 3} more` : "");
+          const reason =
+            `the server has drifted from the lockfile (${what}); run \`mcptrust check\` to see the drift, and re-lock after review`;
           if (this.#o.mode === "enforce") return this.#denyAll(reason);
           this.#o.log.write({ level: "warn", event: "preflight.drift_continue", reason });
         }
@@ -488,7 +634,9 @@ export class ProxySession {
       })
       .catch((err) => {
         const reason = `preflight failed: ${(err as Error).message}`;
-        if (this.#o.mode === "enforce") return this.#denyAll(reason + "; every request is denied until the server lists cleanly");
+        if (this.#o.mode === "enforce") {
+          return this.#denyAll(reason + "; every request is denied until the server lists cleanly");
+        }
         this.#o.log.write({ level: "warn", event: "preflight.error_continue", reason });
         this.#ready();
       })
@@ -519,8 +667,19 @@ export class ProxySession {
   /** Expires pending requests: the host gets an error for each, so nothing waits forever. */
   expire(now: number = Date.now()): void {
     for (const [, e] of this.#hostPending.expire(now)) {
-      this.#o.log.write({ level: "warn", event: "expire", method: e.method, reason: "server did not answer in time" });
-      this.#o.toHost(errorLine(e.meta!.rawId, ErrorCode.InternalError, `MCPTRUST_TIMEOUT: the server did not answer ${e.method} within ${this.#o.requestTtlMs / 1000}s`));
+      this.#o.log.write({
+        level: "warn",
+        event: "expire",
+        method: e.method,
+        reason: "server did not answer in time",
+      });
+      this.#o.toHost(
+        errorLine(
+          e.meta!.rawId,
+          ErrorCode.InternalError,
+          `MCPTRUST_TIMEOUT: the server did not answer ${e.method} within ${this.#o.requestTtlMs / 1000}s`,
+        ),
+      );
     }
     this.#serverPending.expire(now);
   }
@@ -529,7 +688,13 @@ export class ProxySession {
   serverExited(description: string): void {
     this.#preflight.fail(new Error(`the server ${description}`));
     for (const [, e] of this.#hostPending.drain()) {
-      this.#o.toHost(errorLine(e.meta!.rawId, ErrorCode.InternalError, `MCPTRUST: the server ${description} before answering`));
+      this.#o.toHost(
+        errorLine(
+          e.meta!.rawId,
+          ErrorCode.InternalError,
+          `MCPTRUST: the server ${description} before answering`,
+        ),
+      );
     }
     this.close();
   }
