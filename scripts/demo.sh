@@ -28,3 +28,20 @@ echo "\$ mcptrust check --lock fixture-lock.json -- <drifted server>"
 code=$?
 echo "(exit code $code: 1 means the CI gate failed, as it should)"
 [ "$code" -eq 1 ] || exit 1
+
+step "4. The same drifted server behind the proxy: exec_shell is filtered out and its call is blocked"
+init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"demo","version":"1"}}}'
+inited='{"jsonrpc":"2.0","method":"notifications/initialized"}'
+list='{"jsonrpc":"2.0","id":2,"method":"tools/list"}'
+call='{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"exec_shell","arguments":{"command":"id"}}}'
+echo "\$ mcptrust proxy --fail-on none --lock fixture-lock.json -- <drifted server>   (host sends tools/list, then calls exec_shell)"
+printf '%s\n' "$init" "$inited" "$list" "$call" |
+  "$BIN" proxy --fail-on none --log-output "$work/audit.jsonl" --lock "$work/fixture-lock.json" -- "${DRIFT[@]}" |
+  node -e '
+    const lines = require("fs").readFileSync(0, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    for (const m of lines) {
+      if (m.id === 2) console.log("tools/list ->", m.result.tools.map((t) => t.name).join(", "));
+      if (m.id === 3) console.log("tools/call exec_shell ->", m.error.code, m.error.message);
+    }'
+echo "audit log:"
+grep -E '"event":"(drop|block)"' "$work/audit.jsonl" | cut -c1-200

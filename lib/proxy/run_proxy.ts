@@ -99,9 +99,17 @@ export function runProxy(argv: readonly string[], opts: RunProxyOptions): Promis
   hostIn.on("data", (c: Uint8Array) => hostReader.push(c));
 
   let hostGone = false;
-  hostIn.on("end", () => {
+  hostIn.on("end", async () => {
     hostReader.end();
     hostGone = true;
+    // Answer what the host already sent (bounded by the request timeout), then shut the server down.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      session.whenIdle(),
+      new Promise<void>((r) => timer = setTimeout(r, opts.requestTtlMs ?? 300_000)),
+      proc.exited,
+    ]);
+    clearTimeout(timer);
     opts.log.write({ level: "info", event: "host.eof", reason: "host closed stdin; stopping the server" });
     void proc.stop(opts.graceMs ?? 2000);
   });

@@ -110,6 +110,30 @@ export class ProxySession {
     return this.#hostPending.size;
   }
 
+  #idleWaiters: (() => void)[] = [];
+
+  /** True when no host request is waiting for the preflight or for the server. */
+  get idle(): boolean {
+    return this.#queue.length === 0 && this.#hostPending.size === 0 && this.#phase !== "preflight";
+  }
+
+  /**
+   * Resolves once every host request sent so far has been answered (used on host EOF, so a host that
+   * writes its requests and closes its input still gets every answer).
+   */
+  whenIdle(): Promise<void> {
+    if (this.idle) return Promise.resolve();
+    return new Promise((r) => this.#idleWaiters.push(r));
+  }
+
+  #checkIdle(): void {
+    if (this.#idleWaiters.length && this.idle) {
+      const w = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const r of w) r();
+    }
+  }
+
   // ---------------------------------------------------------------- host -> server
 
   /** Handles one line from the host (without its newline). */
@@ -333,6 +357,11 @@ export class ProxySession {
 
   /** Handles one line from the server (without its newline). */
   onServerLine(bytes: Uint8Array): void {
+    this.#serverLine(bytes);
+    if (this.#idleWaiters.length) this.#checkIdle();
+  }
+
+  #serverLine(bytes: Uint8Array): void {
     const text = decoder.decode(bytes);
     if (text.trim() === "") return;
     // Responses are the hot path and can be large: find the id without building the message.
@@ -662,10 +691,12 @@ export class ProxySession {
     const q = this.#queue;
     this.#queue = [];
     for (const text of q) this.#hostMessage(text, JSON.parse(text));
+    this.#checkIdle();
   }
 
   /** Expires pending requests: the host gets an error for each, so nothing waits forever. */
   expire(now: number = Date.now()): void {
+    queueMicrotask(() => this.#checkIdle());
     for (const [, e] of this.#hostPending.expire(now)) {
       this.#o.log.write({
         level: "warn",
