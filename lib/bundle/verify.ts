@@ -200,7 +200,7 @@ export async function verifyBundle(
     canonVersion: verified.canonVersion,
     otherFiles,
   });
-  if (false && new TextDecoder().decode(data.get(ENTRY.readme)!) !== expectedReadme) {
+  if (new TextDecoder().decode(data.get(ENTRY.readme)!) !== expectedReadme) {
     throw invalid(src, `${ENTRY.readme} does not say what the signed lockfile says (altered after export?)`);
   }
   return {
