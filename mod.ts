@@ -47,3 +47,34 @@ export { inspectText, type TextFinding } from "./lib/scan/suspicious_text.ts";
 export { buildScanReport, type ScanReport } from "./lib/scan/report.ts";
 export type * from "./lib/mcp/types.ts";
 export { CheckFailedError, McpTrustError } from "./lib/errors.ts";
+export {
+  encodePrivateKey,
+  encodePublicKey,
+  fingerprintOf,
+  generateKeyPair,
+  type KeyFormat,
+  parsePrivateKey,
+  parsePublicKey,
+  type PrivateKey,
+  type PublicKey,
+  readPrivateKeyFile,
+  readPublicKeyFile,
+} from "./lib/crypto/keys.ts";
+export { type KeygenOptions, writeNewKeyPair } from "./lib/crypto/keygen.ts";
+export { type SigningMethod, signLockfile, type SignResult } from "./lib/crypto/signer.ts";
+export {
+  checkSignature,
+  parseSignatureFile,
+  type VerifiedLockfile,
+  verifyLockfile,
+  type VerifyInputs,
+} from "./lib/crypto/verifier.ts";
+export {
+  type IdentityPolicy,
+  signWithSigstore,
+  type SigstoreVerified,
+  verifySigstoreBundle,
+} from "./lib/crypto/sigstore.ts";
+export { buildBundle, type ExportInputs, type ExportResult } from "./lib/bundle/export.ts";
+export { type BundleReport, verifyBundle } from "./lib/bundle/verify.ts";
+export { type Decision, PolicyCore } from "./lib/policy/core.ts";
