@@ -76,14 +76,15 @@ Examples:
           hint: "use --key for an Ed25519 signature, or --sigstore for a keyless Sigstore signature",
         });
       }
-      if (!opts.sigstore) {
-        for (
-          const [flag, v] of [["--fulcio-url", opts.fulcioUrl], ["--rekor-url", opts.rekorUrl], [
-            "--tsa-url",
-            opts.tsaUrl,
-          ], ["--bundle-out", opts.bundleOut]]
-        ) {
-          if (v !== undefined) throw new McpTrustError(`${flag} only applies with --sigstore`);
+      const sigstoreOnly: [string, string | undefined][] = [
+        ["--fulcio-url", opts.fulcioUrl],
+        ["--rekor-url", opts.rekorUrl],
+        ["--tsa-url", opts.tsaUrl],
+        ["--bundle-out", opts.bundleOut],
+      ];
+      for (const [flag, value] of sigstoreOnly) {
+        if (!opts.sigstore && value !== undefined) {
+          throw new McpTrustError(`${flag} only applies with --sigstore`);
         }
       }
       const doc = readSignedDocument(lockPath);

@@ -144,7 +144,12 @@ export class RawProxy {
     }
     const pieces = Array.isArray(value) ? topLevel(text)!.elements : [text];
     for (const raw of pieces) {
-      const line: Line = { raw, value: parseOrUndefined(raw), rawId: topLevel(raw)?.keys.get("id"), seq: this.#seq++ };
+      const line: Line = {
+        raw,
+        value: parseOrUndefined(raw),
+        rawId: topLevel(raw)?.keys.get("id"),
+        seq: this.#seq++,
+      };
       this.lines.push(line);
       this.#waiters = this.#waiters.filter((w) => {
         if (!w.pred(line)) return true;
@@ -170,7 +175,10 @@ export class RawProxy {
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
       const guard = setTimeout(
-        () => reject(new Error(`no message ${what} within ${GUARD_MS / 1000}s; stderr:\n${this.stderr.slice(-3000)}`)),
+        () =>
+          reject(
+            new Error(`no message ${what} within ${GUARD_MS / 1000}s; stderr:\n${this.stderr.slice(-3000)}`),
+          ),
         GUARD_MS,
       );
       const done = (l: Line) => {
@@ -183,7 +191,11 @@ export class RawProxy {
         const late = this.lines.find(pred);
         clearTimeout(guard);
         if (late) resolve(late);
-        else reject(new Error(`the proxy exited before sending a message ${what}; stderr:\n${this.stderr.slice(-3000)}`));
+        else {reject(
+            new Error(
+              `the proxy exited before sending a message ${what}; stderr:\n${this.stderr.slice(-3000)}`,
+            ),
+          );}
       });
     });
   }
@@ -229,13 +241,18 @@ export class RawProxy {
     return await this.exited;
   }
 
-  /** Kills the proxy if it is still running (test cleanup; the proxy then stops its server). */
+  /**
+   * Stops the proxy if it is still running (test cleanup): host EOF; if it lingers (it waits for pending
+   * requests after EOF), SIGTERM, which it forwards to its server; SIGKILL as a last resort.
+   */
   async kill(): Promise<void> {
     if (this.#exitedFlag) return;
     this.child.stdin!.end();
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 5000);
+    const term = setTimeout(() => this.child.kill("SIGTERM"), 2000);
+    const kill = setTimeout(() => this.child.kill("SIGKILL"), 6000);
     await this.exited;
-    clearTimeout(timer);
+    clearTimeout(term);
+    clearTimeout(kill);
   }
 }
 
@@ -285,7 +302,12 @@ export function tempScenario(dir: string, name: string, scenario: Record<string,
 }
 
 /** Locks `argv` into `<dir>/<name>.lock.json` with the binary under test. */
-export async function lockServer(dir: string, name: string, argv: string[], env?: Record<string, string>): Promise<string> {
+export async function lockServer(
+  dir: string,
+  name: string,
+  argv: string[],
+  env?: Record<string, string>,
+): Promise<string> {
   const lock = join(dir, `${name}.lock.json`);
   const r = await run(["lock", "-o", lock, "--", ...argv], { env });
   assert.equal(r.code, 0, `lock ${name}: ${r.stderr}`);

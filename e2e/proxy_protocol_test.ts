@@ -75,7 +75,16 @@ test("host ids never reach the server; a 20-digit id and an escaped string id co
     const forwarded = requests.filter((m) => !PREFLIGHT_ID.test(m.id)).map((m) => m.id);
     assert.equal(new Set(forwarded).size, forwarded.length, "every forwarded request has a fresh id");
     const all = JSON.stringify(lines);
-    for (const hostId of ["12345678901234567890", "1.2345678901234567e+19", "café-id", "caf\\\\u00e9", '"init"', '"-7"']) {
+    for (
+      const hostId of [
+        "12345678901234567890",
+        "1.2345678901234567e+19",
+        "café-id",
+        "caf\\\\u00e9",
+        '"init"',
+        '"-7"',
+      ]
+    ) {
       assert.ok(!all.includes(hostId), `host id ${hostId} reached the server`);
     }
   });
@@ -95,7 +104,9 @@ test("object, array and over-256-byte ids get -32600 (id null), never reach the 
     ];
     const before = p.lines.length;
     for (const id of bad) {
-      p.send(`{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"bad-id"}}}`);
+      p.send(
+        `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"bad-id"}}}`,
+      );
     }
     await p.sync();
     const answers = p.lines.slice(before).filter((l) => l.value && (l.value as Json).error);
@@ -129,7 +140,11 @@ test("invalid JSON gets -32700 with id null and a log line; blank lines are igno
     before = p.lines.length;
     p.write("\n   \n\r\n\t\n");
     await p.sync();
-    assert.equal(p.lines.length - before, 1, `blank lines were answered: ${p.lines.slice(before).map((l) => l.raw)}`);
+    assert.equal(
+      p.lines.length - before,
+      1,
+      `blank lines were answered: ${p.lines.slice(before).map((l) => l.raw)}`,
+    );
     const r = await p.request("2", "tools/call", echoCall("after"));
     assert.ok(r.result);
     assert.deepEqual(p.junk, []);
@@ -172,7 +187,12 @@ test("a batch: every element is decided on its own (allowed forwarded, denied an
     p.send([
       { jsonrpc: "2.0", id: "b1", method: "tools/call", params: echoCall("in-batch") },
       { jsonrpc: "2.0", id: "b2", method: "tools/call", params: { name: "exec_shell", arguments: {} } },
-      { jsonrpc: "2.0", id: "b3", method: "resources/read", params: { uri: "file:///srv/data/../../etc/passwd" } },
+      {
+        jsonrpc: "2.0",
+        id: "b3",
+        method: "resources/read",
+        params: { uri: "file:///srv/data/../../etc/passwd" },
+      },
       { jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: "t", progress: 1 } },
       { jsonrpc: "2.0", id: "b4", method: "ping" },
       { jsonrpc: "2.0", id: "b5", method: "evil/method" },
@@ -203,9 +223,13 @@ test("a batch element's 20-digit id comes back byte for byte too", async () => {
       `[{"jsonrpc":"2.0","id":98765432109876543210,"method":"ping"},` +
         `{"jsonrpc":"2.0","id":98765432109876543211,"method":"tools/call","params":{"name":"nope"}}]`,
     );
-    const denied = await p.waitFor((l) => (l.value as Json).error?.code === -32001, "denying the batch's tools/call");
+    const denied = await p.waitFor(
+      (l) => (l.value as Json).error?.code === -32001,
+      "denying the batch's tools/call",
+    );
     const pong = await p.waitFor(
-      (l) => !String(l.rawId).startsWith('"') && l.rawId !== undefined && (l.value as Json).result !== undefined,
+      (l) =>
+        !String(l.rawId).startsWith('"') && l.rawId !== undefined && (l.value as Json).result !== undefined,
       "answering the batch's ping",
     );
     assert.equal(pong.rawId, "98765432109876543210");
@@ -293,8 +317,25 @@ test("--max-pending 2: with two requests waiting on the server, the third gets -
   const lock = await lockBase();
   const rec = recordFile();
   const dir = tempDir();
-  const hang = tempScenario(dir, "hang_call", { extends: "base.json", hangOn: ["tools/call"] });
-  await withProxy(["--lock", lock, "--max-pending", "2", "--", hang[0], hang[1], "--record", rec, hang[2]], async (p) => {
+  const [node, script, scenario] = tempScenario(dir, "hang_call", {
+    extends: "base.json",
+    hangOn: ["tools/call"],
+  });
+  const args = [
+    "--lock",
+    lock,
+    "--max-pending",
+    "2",
+    "--request-timeout",
+    "1s",
+    "--",
+    node,
+    script,
+    "--record",
+    rec,
+    scenario,
+  ];
+  await withProxy(args, async (p) => {
     await p.initialize();
     await p.request("0", "tools/list"); // the preflight is done: requests now go straight to the pending table
     p.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: echoCall("one") });
@@ -302,11 +343,25 @@ test("--max-pending 2: with two requests waiting on the server, the third gets -
     p.send({ jsonrpc: "2.0", id: 3, method: "tools/call", params: echoCall("three") });
     const third = (await p.response("3")).value as Json;
     assert.match(errorOf(third, -32002).message, /^MCPTRUST_OVERLOADED/);
-    assert.equal(p.responsesTo("1").length, 0);
-    assert.equal(p.responsesTo("2").length, 0);
-    await p.end();
+    // The two waiting requests are answered by the request timeout, which frees the table.
+    assert.ok(((await p.response("1")).value as Json).error);
+    assert.ok(((await p.response("2")).value as Json).error);
+    await p.sync("after-overload");
     const texts = recorded(rec).filter((m) => m.method === "tools/call").map((m) => m.params.arguments.text);
     assert.deepEqual(texts, ["one", "two"], "the refused request never reached the server");
+  });
+});
+
+test("host EOF with a request pending: it is answered (request timeout), then the server is stopped", async () => {
+  const lock = await lockScripted();
+  await withProxy(["--lock", lock, "--request-timeout", "1s", "--", ...scriptedServer(DIR)], async (p) => {
+    await p.initialize();
+    await p.request("0", "tools/list");
+    p.send({ jsonrpc: "2.0", id: "held", method: "tools/call", params: { name: "hold", arguments: {} } });
+    const exit = await p.end();
+    assert.equal(exit.code, 4, p.stderr);
+    assert.equal(p.responsesTo('"held"').length, 1);
+    assert.ok((p.responsesTo('"held"')[0].value as Json).error);
   });
 });
 
@@ -334,9 +389,19 @@ test("notifications/cancelled reaches the server with the proxy's id, not the ho
     await p.request("0", "tools/list");
     // ask_roots waits for the host's answer to roots/list, so the call stays pending.
     p.send({ jsonrpc: "2.0", id: 42, method: "tools/call", params: { name: "ask_roots", arguments: {} } });
-    await p.waitFor((l) => (l.value as Json).method === "roots/list", "roots/list from the server");
-    p.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 42, reason: "user gave up" } });
+    const ask = await p.waitFor(
+      (l) => (l.value as Json).method === "roots/list",
+      "roots/list from the server",
+    );
+    p.send({
+      jsonrpc: "2.0",
+      method: "notifications/cancelled",
+      params: { requestId: 42, reason: "user gave up" },
+    });
     await p.sync();
+    // Let the call finish so the proxy has nothing pending at host EOF.
+    p.send({ jsonrpc: "2.0", id: (ask.value as Json).id, result: { roots: [] } });
+    await p.sync("after-roots"); // the fixture answers in order: the call is done once this returns
     const seen = recorded(rec);
     const call = seen.find((m) => m.method === "tools/call" && m.params.name === "ask_roots");
     assert.ok(call && PROXY_ID.test(call.id));
@@ -353,13 +418,18 @@ test("server-to-client requests: the host sees a proxy id, the server gets its o
   await withProxy(["--lock", lock, "--", ...recordedFixture("base", rec)], async (p) => {
     await p.initialize();
     p.send({ jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "ask_roots", arguments: {} } });
-    const ask = await p.waitFor((l) => (l.value as Json).method === "roots/list", "roots/list from the server");
+    const ask = await p.waitFor(
+      (l) => (l.value as Json).method === "roots/list",
+      "roots/list from the server",
+    );
     const hostSide = (ask.value as Json).id;
     assert.notEqual(hostSide, 1, "the server's own id reached the host");
     assert.equal(typeof hostSide, "string");
     p.send({ jsonrpc: "2.0", id: hostSide, result: { roots: [{ uri: "file:///tmp/root-a", name: "a" }] } });
     const r = (await p.response("7")).value as Json;
-    assert.deepEqual(JSON.parse(r.result.content[0].text), { roots: [{ uri: "file:///tmp/root-a", name: "a" }] });
+    assert.deepEqual(JSON.parse(r.result.content[0].text), {
+      roots: [{ uri: "file:///tmp/root-a", name: "a" }],
+    });
     // A second answer to the same request, and one to an id never issued, are dropped.
     p.send({ jsonrpc: "2.0", id: hostSide, result: { roots: [] } });
     p.send({ jsonrpc: "2.0", id: 1, result: { roots: [] } });
@@ -413,7 +483,12 @@ test("a server that fails to start: its stderr reaches ours, the host's request 
   const lock = await lockBase();
   const p = new RawProxy(["--lock", lock, "--", ...fixture("crash_on_start")]);
   try {
-    p.send({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } });
+    p.send({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+    });
     const exit = await p.exited;
     assert.equal(exit.code, 3);
     assert.match(p.stderr, /fatal: cannot open database \/nonexistent/);
@@ -431,7 +506,15 @@ test("--print-effective-allowlist prints the allowlist JSON and exits 0 without 
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.lockfile, lock);
-  assert.deepEqual(doc.tools, ["ask_roots", "ask_sampling", "echo", "large", "read_file", "search", "write_file"]);
+  assert.deepEqual(doc.tools, [
+    "ask_roots",
+    "ask_sampling",
+    "echo",
+    "large",
+    "read_file",
+    "search",
+    "write_file",
+  ]);
   assert.deepEqual(doc.prompts, ["code_review", "summarize"]);
   assert.deepEqual(doc.templates, ["file:///srv/data/{path}"]);
   assert.deepEqual(doc.resources, ["config://app/settings"]);

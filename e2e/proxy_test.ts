@@ -54,7 +54,10 @@ async function connect(argv: string[], opts: HostOptions = {}): Promise<Host> {
   const client = new Client({ name: "e2e-host", version: "1.0.0" }, { capabilities: caps });
   // The SDK refuses a handler for a capability the client does not declare.
   if (caps.roots) {
-    client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: [{ uri: "file:///tmp/host-root", name: "host-root" }] }));
+    client.setRequestHandler(
+      ListRootsRequestSchema,
+      () => ({ roots: [{ uri: "file:///tmp/host-root", name: "host-root" }] }),
+    );
   }
   if (caps.sampling) {
     client.setRequestHandler(CreateMessageRequestSchema, () => ({
@@ -64,7 +67,10 @@ async function connect(argv: string[], opts: HostOptions = {}): Promise<Host> {
     }));
   }
   if (caps.elicitation) {
-    client.setRequestHandler(ElicitRequestSchema, () => ({ action: "accept" as const, content: { name: "Ada" } }));
+    client.setRequestHandler(
+      ElicitRequestSchema,
+      () => ({ action: "accept" as const, content: { name: "Ada" } }),
+    );
   }
   await client.connect(transport);
   return { client, stderr: () => stderr };
@@ -115,9 +121,9 @@ function lockBase(): Promise<string> {
 
 test("server-everything: lists equal the direct ones, echo works; a tool deleted from the lockfile is filtered and denied", async () => {
   const lock = await lockServer(DIR, "everything", serverEverything());
-  // server-everything offers more tools to a client with roots/sampling/elicitation; `mcptrust lock`
-  // has none of these capabilities, so the host here has none either.
-  const plain = { capabilities: {} };
+  // server-everything offers more tools to a client with roots/sampling/elicitation. `mcptrust lock`
+  // declares what full-featured hosts declare, so the host here does too (the default CAPS).
+  const plain = {};
   const direct = await withHost(serverEverything(), (h) => allTools(h.client), { direct: true, ...plain });
   assert.ok(direct.some((t) => t.name === "get-sum"));
   await withHost(["--lock", lock, "--", ...serverEverything()], async ({ client }) => {
@@ -127,13 +133,17 @@ test("server-everything: lists equal the direct ones, echo works; a tool deleted
   }, plain);
 
   const trimmed = editLock(lock, "no-get-sum", (doc) => delete doc.tools["get-sum"]);
-  await withHost(["--lock", trimmed, "--fail-on", "none", "--", ...serverEverything()], async ({ client }) => {
-    assert.deepEqual(await allTools(client), direct.filter((t) => t.name !== "get-sum"));
-    const msg = await rejectsWith(client.callTool({ name: "get-sum", arguments: { a: 1, b: 2 } }), -32001);
-    assert.match(msg, /^MCPTRUST_DENIED: .*get-sum/);
-    const r = await client.callTool({ name: "echo", arguments: { message: "still allowed" } });
-    assert.match(textOf(r), /still allowed/);
-  }, plain);
+  await withHost(
+    ["--lock", trimmed, "--fail-on", "none", "--", ...serverEverything()],
+    async ({ client }) => {
+      assert.deepEqual(await allTools(client), direct.filter((t) => t.name !== "get-sum"));
+      const msg = await rejectsWith(client.callTool({ name: "get-sum", arguments: { a: 1, b: 2 } }), -32001);
+      assert.match(msg, /^MCPTRUST_DENIED: .*get-sum/);
+      const r = await client.callTool({ name: "echo", arguments: { message: "still allowed" } });
+      assert.match(textOf(r), /still allowed/);
+    },
+    plain,
+  );
 
   // Default --fail-on critical: an unlocked tool is critical drift, so everything after initialize is denied.
   await withHost(["--lock", trimmed, "--", ...serverEverything()], async ({ client }) => {
@@ -160,15 +170,18 @@ test("server-filesystem: lists equal the direct ones, a file in the root reads; 
     assert.equal(r.isError ?? false, false, JSON.stringify(r));
     assert.match(textOf(r), /hello through mcptrust/);
   });
-  await withHost(["--lock", trimmed, "--fail-on", "none", "--", ...serverFilesystem(root)], async ({ client }) => {
-    const tools = await allTools(client);
-    assert.deepEqual(tools, direct.filter((t) => t.name !== "write_file"));
-    const msg = await rejectsWith(
-      client.callTool({ name: "write_file", arguments: { path: join(root, "evil.txt"), content: "x" } }),
-      -32001,
-    );
-    assert.match(msg, /^MCPTRUST_DENIED: .*write_file/);
-  });
+  await withHost(
+    ["--lock", trimmed, "--fail-on", "none", "--", ...serverFilesystem(root)],
+    async ({ client }) => {
+      const tools = await allTools(client);
+      assert.deepEqual(tools, direct.filter((t) => t.name !== "write_file"));
+      const msg = await rejectsWith(
+        client.callTool({ name: "write_file", arguments: { path: join(root, "evil.txt"), content: "x" } }),
+        -32001,
+      );
+      assert.match(msg, /^MCPTRUST_DENIED: .*write_file/);
+    },
+  );
 });
 
 test("server-memory: lists equal the direct ones; create_entities then read_graph through the proxy", async () => {
@@ -179,7 +192,9 @@ test("server-memory: lists equal the direct ones; create_entities then read_grap
     assert.deepEqual(await allTools(client), direct);
     const created = await client.callTool({
       name: "create_entities",
-      arguments: { entities: [{ name: "mcptrust", entityType: "tool", observations: ["guards MCP servers"] }] },
+      arguments: {
+        entities: [{ name: "mcptrust", entityType: "tool", observations: ["guards MCP servers"] }],
+      },
     });
     assert.equal(created.isError ?? false, false, JSON.stringify(created));
     const graph = await client.callTool({ name: "read_graph", arguments: {} });
@@ -199,31 +214,34 @@ test("pagination: nextCursor survives and every page arrives filtered", async ()
     assert.equal(names.length, 25);
     assert.deepEqual(names, Array.from({ length: 25 }, (_, i) => `tool_${String(i + 1).padStart(2, "0")}`));
   });
-  await withHost(["--lock", trimmed, "--fail-on", "none", "--", ...fixture("paginated")], async ({ client }) => {
-    const pages: string[][] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await client.listTools(cursor ? { cursor } : undefined);
-      pages.push(page.tools.map((t) => t.name));
-      cursor = page.nextCursor;
-    } while (cursor && pages.length < 10);
-    assert.equal(pages.length, 3, JSON.stringify(pages));
-    assert.deepEqual(pages.map((p) => p.length), [9, 9, 4]);
-    for (const gone of ["tool_05", "tool_15", "tool_25"]) assert.ok(!pages.flat().includes(gone));
-    const msg = await rejectsWith(client.callTool({ name: "tool_15", arguments: {} }), -32001);
-    assert.match(msg, /^MCPTRUST_DENIED: .*tool_15/);
-    const ok = await client.callTool({ name: "tool_16", arguments: { n: 1 } });
-    assert.match(textOf(ok), /tool tool_16 called/);
-    // The other lists page through too.
-    let templates = 0;
-    let tc: string | undefined;
-    do {
-      const page = await client.listResourceTemplates(tc ? { cursor: tc } : undefined);
-      templates += page.resourceTemplates.length;
-      tc = page.nextCursor;
-    } while (tc);
-    assert.equal(templates, 11);
-  });
+  await withHost(
+    ["--lock", trimmed, "--fail-on", "none", "--", ...fixture("paginated")],
+    async ({ client }) => {
+      const pages: string[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await client.listTools(cursor ? { cursor } : undefined);
+        pages.push(page.tools.map((t) => t.name));
+        cursor = page.nextCursor;
+      } while (cursor && pages.length < 10);
+      assert.equal(pages.length, 3, JSON.stringify(pages));
+      assert.deepEqual(pages.map((p) => p.length), [9, 9, 4]);
+      for (const gone of ["tool_05", "tool_15", "tool_25"]) assert.ok(!pages.flat().includes(gone));
+      const msg = await rejectsWith(client.callTool({ name: "tool_15", arguments: {} }), -32001);
+      assert.match(msg, /^MCPTRUST_DENIED: .*tool_15/);
+      const ok = await client.callTool({ name: "tool_16", arguments: { n: 1 } });
+      assert.match(textOf(ok), /tool tool_16 called/);
+      // The other lists page through too.
+      let templates = 0;
+      let tc: string | undefined;
+      do {
+        const page = await client.listResourceTemplates(tc ? { cursor: tc } : undefined);
+        templates += page.resourceTemplates.length;
+        tc = page.nextCursor;
+      } while (tc);
+      assert.equal(templates, 11);
+    },
+  );
 });
 
 test("server-to-client requests complete through the proxy: roots/list, sampling/createMessage, elicitation/create", async () => {
@@ -253,7 +271,9 @@ test("roots_during_list: the server asks the host for roots during the preflight
 
 /** Resolves on the next notifications/tools/list_changed. */
 function nextListChanged(client: Client): Promise<void> {
-  return new Promise((resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()));
+  return new Promise((resolve) =>
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve())
+  );
 }
 
 test("rug_pull_description: read_file works twice; after list_changed it is gone from the list and denied naming the drift", async () => {
@@ -269,7 +289,10 @@ test("rug_pull_description: read_file works twice; after list_changed it is gone
     const after = await allTools(client);
     assert.ok(!after.some((t) => t.name === "read_file"), "the rewritten read_file is still listed");
     assert.ok(after.some((t) => t.name === "write_file"), "the other tools stay");
-    const msg = await rejectsWith(client.callTool({ name: "read_file", arguments: { path: "a.txt" } }), -32001);
+    const msg = await rejectsWith(
+      client.callTool({ name: "read_file", arguments: { path: "a.txt" } }),
+      -32001,
+    );
     assert.match(msg, /^MCPTRUST_DENIED: tool "read_file" differs from the lockfile/);
   });
 });
@@ -281,7 +304,10 @@ test("rug_pull_description: a call between list_changed and the re-list is denie
     await client.callTool({ name: "echo", arguments: {} });
     await client.callTool({ name: "echo", arguments: {} });
     await changed;
-    const msg = await rejectsWith(client.callTool({ name: "read_file", arguments: { path: "a.txt" } }), -32001);
+    const msg = await rejectsWith(
+      client.callTool({ name: "read_file", arguments: { path: "a.txt" } }),
+      -32001,
+    );
     assert.match(msg, /^MCPTRUST_DENIED: .*read_file/);
   });
 });
@@ -289,7 +315,10 @@ test("rug_pull_description: a call between list_changed and the re-list is denie
 test("tool_added_after_calls: exec_shell never appears in tools/list and calling it is denied", async () => {
   const lock = await lockBase();
   await withHost(["--lock", lock, "--", ...fixture("tool_added_after_calls")], async ({ client }) => {
-    const msg0 = await rejectsWith(client.callTool({ name: "exec_shell", arguments: { command: "id" } }), -32001);
+    const msg0 = await rejectsWith(
+      client.callTool({ name: "exec_shell", arguments: { command: "id" } }),
+      -32001,
+    );
     assert.match(msg0, /^MCPTRUST_DENIED: .*exec_shell/);
     const changed = nextListChanged(client);
     await client.callTool({ name: "echo", arguments: {} });
@@ -298,7 +327,10 @@ test("tool_added_after_calls: exec_shell never appears in tools/list and calling
     const tools = await allTools(client);
     assert.ok(!tools.some((t) => t.name === "exec_shell"));
     assert.equal(tools.length, 7);
-    const msg = await rejectsWith(client.callTool({ name: "exec_shell", arguments: { command: "id" } }), -32001);
+    const msg = await rejectsWith(
+      client.callTool({ name: "exec_shell", arguments: { command: "id" } }),
+      -32001,
+    );
     assert.match(msg, /^MCPTRUST_DENIED: .*exec_shell/);
   });
 });
@@ -389,10 +421,21 @@ test("--audit-only: nothing is filtered or blocked; the audit log has would_drop
   const lock = await trimmedBase();
   const log = join(DIR, "audit-only.log");
   const rec = join(DIR, "audit-only.jsonl");
-  await withHost(["--lock", lock, "--audit-only", "--log-output", log, "--", ...recordedFixture("homoglyph", rec)], async ({ client }) => {
+  await withHost([
+    "--lock",
+    lock,
+    "--audit-only",
+    "--log-output",
+    log,
+    "--",
+    ...recordedFixture("homoglyph", rec),
+  ], async ({ client }) => {
     const names = (await allTools(client)).map((t) => t.name);
     assert.ok(names.includes("write_file") && names.includes(CYRILLIC), JSON.stringify(names));
-    assert.match(textOf(await client.callTool({ name: "write_file", arguments: { path: "p", content: "c" } })), /tool write_file called/);
+    assert.match(
+      textOf(await client.callTool({ name: "write_file", arguments: { path: "p", content: "c" } })),
+      /tool write_file called/,
+    );
     assert.match(textOf(await client.callTool({ name: CYRILLIC, arguments: { path: "p" } })), /called/);
     const read = await client.readResource({ uri: BAD_URIS[0] });
     assert.equal((read.contents[0] as Json).text, BAD_URIS[0]);
@@ -404,7 +447,10 @@ test("--audit-only: nothing is filtered or blocked; the audit log has would_drop
   assert.ok(ids("would_block").includes("write_file"));
   assert.ok(ids("would_block").includes(CYRILLIC));
   assert.ok(ids("would_block").includes(BAD_URIS[0]));
-  assert.ok(!entries.some((e) => e.event === "block" || e.event === "drop"), "audit-only must not block or drop");
+  assert.ok(
+    !entries.some((e) => e.event === "block" || e.event === "drop"),
+    "audit-only must not block or drop",
+  );
   assert.ok(entries.every((e) => e.mode === "audit-only"));
   assert.ok(recorded(rec).some((m) => m.method === "resources/read" && m.params.uri === BAD_URIS[0]));
 });
@@ -412,13 +458,19 @@ test("--audit-only: nothing is filtered or blocked; the audit log has would_drop
 test("--filter-only: lists are filtered, calls pass, both are logged", async () => {
   const lock = await trimmedBase();
   const log = join(DIR, "filter-only.log");
-  await withHost(["--lock", lock, "--filter-only", "--log-output", log, "--", ...fixture("homoglyph")], async ({ client }) => {
-    const names = (await allTools(client)).map((t) => t.name);
-    assert.ok(!names.includes("write_file") && !names.includes(CYRILLIC), JSON.stringify(names));
-    assert.ok(names.includes("read_file"));
-    assert.match(textOf(await client.callTool({ name: "write_file", arguments: { path: "p", content: "c" } })), /tool write_file called/);
-    assert.match(textOf(await client.callTool({ name: CYRILLIC, arguments: { path: "p" } })), /called/);
-  });
+  await withHost(
+    ["--lock", lock, "--filter-only", "--log-output", log, "--", ...fixture("homoglyph")],
+    async ({ client }) => {
+      const names = (await allTools(client)).map((t) => t.name);
+      assert.ok(!names.includes("write_file") && !names.includes(CYRILLIC), JSON.stringify(names));
+      assert.ok(names.includes("read_file"));
+      assert.match(
+        textOf(await client.callTool({ name: "write_file", arguments: { path: "p", content: "c" } })),
+        /tool write_file called/,
+      );
+      assert.match(textOf(await client.callTool({ name: CYRILLIC, arguments: { path: "p" } })), /called/);
+    },
+  );
   const entries = auditLog(log);
   const ids = (event: string) => entries.filter((e) => e.event === event).map((e) => e.identifier);
   assert.ok(ids("drop").includes("write_file"), JSON.stringify(entries));
@@ -432,19 +484,25 @@ for (const mode of ["--audit-only", "--filter-only"]) {
   test(`${mode}: rug_pull_description: after list_changed, read_file still works; the list ${mode === "--audit-only" ? "keeps" : "drops"} it; logged`, async () => {
     const lock = await lockBase();
     const log = join(DIR, `rug-${mode.slice(2)}.log`);
-    await withHost(["--lock", lock, mode, "--log-output", log, "--", ...fixture("rug_pull_description")], async ({ client }) => {
-      const changed = nextListChanged(client);
-      await client.callTool({ name: "read_file", arguments: { path: "a" } });
-      await client.callTool({ name: "read_file", arguments: { path: "a" } });
-      await changed;
-      const listed = (await allTools(client)).some((t) => t.name === "read_file");
-      assert.equal(listed, mode === "--audit-only");
-      const r = await client.callTool({ name: "read_file", arguments: { path: "a" } });
-      assert.match(textOf(r), /tool read_file called/);
-    });
+    await withHost(
+      ["--lock", lock, mode, "--log-output", log, "--", ...fixture("rug_pull_description")],
+      async ({ client }) => {
+        const changed = nextListChanged(client);
+        await client.callTool({ name: "read_file", arguments: { path: "a" } });
+        await client.callTool({ name: "read_file", arguments: { path: "a" } });
+        await changed;
+        const listed = (await allTools(client)).some((t) => t.name === "read_file");
+        assert.equal(listed, mode === "--audit-only");
+        const r = await client.callTool({ name: "read_file", arguments: { path: "a" } });
+        assert.match(textOf(r), /tool read_file called/);
+      },
+    );
     const entries = auditLog(log);
     const dropEvent = mode === "--audit-only" ? "would_drop" : "drop";
-    assert.ok(entries.some((e) => e.event === dropEvent && e.identifier === "read_file"), JSON.stringify(entries));
+    assert.ok(
+      entries.some((e) => e.event === dropEvent && e.identifier === "read_file"),
+      JSON.stringify(entries),
+    );
     assert.ok(entries.some((e) => e.event === "would_block" && e.identifier === "read_file"));
   });
 }

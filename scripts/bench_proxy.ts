@@ -4,6 +4,8 @@
  *   direct  node echo_server.mjs
  *   relay   node relay.mjs -- node echo_server.mjs         (a do-nothing byte relay: the floor for any proxy)
  *   proxy   mcptrust proxy --lock <lock> -- node echo_server.mjs
+ * plus, as a diagnostic, bun-relay (relay.mjs run by Bun, the proxy's runtime: the I/O cost of the runtime
+ * without the proxy's own work).
  * Each scenario (sequential / pipelined calls, small / 1 MiB / 9 MiB text) runs in several rounds; every
  * round runs the three ways back to back on fresh processes, in a rotating order, and the ratios are
  * taken within a round (proxy/relay, proxy/direct), then the median over rounds. Also: the proxy's
@@ -13,12 +15,13 @@
  * Targets: proxy/relay throughput >= 0.90 (sequential and pipelined), flat memory, a decision < 1 us.
  * Prints figures; asserts nothing.
  *
- * Run: make build && deno run -A scripts/bench_proxy.ts [--quick] [--only=<text>]
+ * Run: make build && deno run -A scripts/bench_proxy.ts [--quick] [--only=<text>] [--memory-calls=N]
  *      MCPTRUST_BIN=/path/to/mcptrust to use another binary (default dist/mcptrust); --only runs just
- *      the parts whose name contains <text> ("pipelined", "9 MiB", "memory", "policy"), e.g. to profile.
+ *      the parts whose name contains <text> ("pipelined", "9 MiB", "memory", "policy"), e.g. to profile;
+ *      --memory-calls sets the length of the memory run (default 100000; --quick 20000).
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import process from "node:process";
@@ -32,6 +35,7 @@ const ECHO = join(ROOT, "testdata/servers/echo_server.mjs");
 const RELAY = join(ROOT, "testdata/servers/relay.mjs");
 const POLICY_HELPER = join(ROOT, "scripts/bench/policy_core.ts");
 const DECISION_BENCH = join(ROOT, "scripts/bench_policy_core.ts");
+const SESSION_HELPER = join(ROOT, "scripts/bench/session_cost.ts");
 const BUN = join(ROOT, "tools/node_modules/.bin/bun");
 const BIN = resolve(process.env.MCPTRUST_BIN ?? "dist/mcptrust");
 const NODE = process.env.NODE ?? "node";
@@ -81,12 +85,19 @@ const SCENARIOS: Scenario[] = [
     warmup: 1,
   },
 ];
-const MEMORY_CALLS = QUICK ? 20_000 : 100_000;
-const MEMORY_MARKS = QUICK ? [2_000, 10_000, 20_000] : [10_000, 50_000, 100_000];
+const MEMORY_CALLS = Number(
+  Deno.args.find((a) => a.startsWith("--memory-calls="))?.slice("--memory-calls=".length) ??
+    (QUICK ? 20_000 : 100_000),
+);
+const MEMORY_MARKS = [MEMORY_CALLS / 10, MEMORY_CALLS / 2, MEMORY_CALLS].map(Math.round);
 const POLICY_ITERATIONS = QUICK ? 200_000 : 1_000_000;
 
-type Way = "direct" | "relay" | "proxy";
-const WAYS: Way[] = ["direct", "relay", "proxy"];
+type Way = "direct" | "relay" | "bun-relay" | "proxy";
+/**
+ * "bun-relay" is diagnostic: the same byte relay run by Bun, the proxy's runtime, so the gap between
+ * relay and proxy splits into what the runtime's stream I/O costs and what the proxy's own work costs.
+ */
+const WAYS: Way[] = ["direct", "relay", "bun-relay", "proxy"];
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -187,6 +198,8 @@ function argvFor(way: Way, lock: string): string[] {
       return [NODE, ECHO];
     case "relay":
       return [NODE, RELAY, "--", NODE, ECHO];
+    case "bun-relay":
+      return [BUN, RELAY, "--", "--", NODE, ECHO]; // Bun takes the first "--" as its own
     case "proxy":
       return [BIN, "proxy", "--lock", lock, "--", NODE, ECHO];
   }
@@ -308,11 +321,18 @@ async function runCalls(
 
 // ------------------------------------------------------------------------------------------ stats
 
-/** CPU time (user + system, all threads) of a live process in ms, from /proc (10 ms ticks). */
+/**
+ * CPU time of a live process in ms: the sum over its threads of /proc/<pid>/task/<tid>/schedstat
+ * (ns resolution; a thread that has exited in between is not counted).
+ */
 function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[0] is field 3 (state)
-  return (Number(f[11]) + Number(f[12])) * 10; // utime, stime at fields 14 and 15; CLK_TCK 100
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch { /* the thread exited */ }
+  }
+  return ns / 1e6;
 }
 
 function percentile(xs: Float64Array | number[], p: number): number {
@@ -351,11 +371,14 @@ async function main() {
         `${cpus().length} CPUs; ${ROUNDS} rounds per scenario${QUICK ? " (--quick)" : ""}`,
     );
     console.log(
-      "Each round runs direct, relay and proxy back to back on fresh processes (order rotates); " +
+      "Each round runs every way back to back on fresh processes (order rotates); bun-relay is relay.mjs " +
+        "run by Bun, the proxy's runtime (diagnostic: runtime I/O cost without the proxy's work); " +
         "figures are medians over rounds; ratios are per round, then the median (min..max).\n",
     );
 
-    const ratioRows: { scenario: Scenario; vsRelay: number[]; vsDirect: number[] }[] = [];
+    const ratioRows: { scenario: Scenario; ratios: Record<string, number[]> }[] = [];
+    const range = (xs: number[]) =>
+      `${fmt(median(xs), 2)} (${fmt(Math.min(...xs), 2)}..${fmt(Math.max(...xs), 2)})`;
     for (const sc of SCENARIOS.filter((s) => selected(s.name))) {
       const text = sc.textBytes === SMALL_TEXT.length ? SMALL_TEXT : "x".repeat(sc.textBytes);
       const figs = Object.fromEntries(
@@ -363,7 +386,11 @@ async function main() {
           w,
         ) => [w, { rps: [], cpuUs: [], p50: [], p99: [], errors: 0, firstError: "" } as WayFigures]),
       ) as Record<Way, WayFigures>;
-      const vsRelay: number[] = [], vsDirect: number[] = [];
+      const ratios: Record<string, number[]> = {
+        "proxy/relay": [],
+        "proxy/direct": [],
+        "proxy/bun-relay": [],
+      };
       for (let r = 0; r < ROUNDS; r++) {
         const order = WAYS.map((_, i) => WAYS[(i + r) % WAYS.length]);
         const rps: Partial<Record<Way, number>> = {};
@@ -385,35 +412,30 @@ async function main() {
             await peer.close();
           }
         }
-        vsRelay.push(rps.proxy! / rps.relay!);
-        vsDirect.push(rps.proxy! / rps.direct!);
+        ratios["proxy/relay"].push(rps.proxy! / rps.relay!);
+        ratios["proxy/direct"].push(rps.proxy! / rps.direct!);
+        ratios["proxy/bun-relay"].push(rps.proxy! / rps["bun-relay"]!);
       }
-      const mibPerCall = sc.textBytes >= MIB ? ` (${sc.textBytes / MIB} MiB each way per call)` : "";
-      console.log(`${sc.name}: ${sc.calls} calls${mibPerCall}`);
       const large = sc.textBytes >= MIB;
       console.log(
-        `  ${pad("way", 8)}${lpad("req/s", 10)}${lpad("p50 ms", 10)}${lpad("p99 ms", 10)}` +
+        `${sc.name}: ${sc.calls} calls${large ? ` (${sc.textBytes / MIB} MiB each way per call)` : ""}`,
+      );
+      console.log(
+        `  ${pad("way", 10)}${lpad("req/s", 10)}${lpad("p50 ms", 10)}${lpad("p99 ms", 10)}` +
           `${lpad(large ? "cpu ms/call" : "cpu us/call", 13)}  errors   (cpu: the spawned process alone)`,
       );
       for (const way of WAYS) {
         const f = figs[way];
         const digits = large ? 1 : 3;
         console.log(
-          `  ${pad(way, 8)}${lpad(fmt(median(f.rps), large ? 1 : 0), 10)}` +
+          `  ${pad(way, 10)}${lpad(fmt(median(f.rps), large ? 1 : 0), 10)}` +
             `${lpad(fmt(median(f.p50), digits), 10)}${lpad(fmt(median(f.p99), digits), 10)}` +
             `${lpad(large ? fmt(median(f.cpuUs) / 1000, 1) : fmt(median(f.cpuUs), 1), 13)}  ${f.errors}` +
             (f.firstError ? `  first: ${f.firstError}` : ""),
         );
       }
-      console.log(
-        `  proxy/relay ${fmt(median(vsRelay), 2)} (${fmt(Math.min(...vsRelay), 2)}..${
-          fmt(Math.max(...vsRelay), 2)
-        })` +
-          `   proxy/direct ${fmt(median(vsDirect), 2)} (${fmt(Math.min(...vsDirect), 2)}..${
-            fmt(Math.max(...vsDirect), 2)
-          })\n`,
-      );
-      ratioRows.push({ scenario: sc, vsRelay, vsDirect });
+      console.log(`  ${Object.entries(ratios).map(([k, xs]) => `${k} ${range(xs)}`).join("   ")}\n`);
+      ratioRows.push({ scenario: sc, ratios });
     }
 
     // Memory: the proxy's VmHWM / VmRSS over MEMORY_CALLS pipelined small calls.
@@ -444,6 +466,34 @@ async function main() {
       } finally {
         await peer.close();
       }
+    }
+
+    // The session's own CPU per call with no I/O (where the proxy's time goes), on Bun.
+    if (selected("session")) {
+      console.log(
+        "proxy session CPU per tools/call round trip, no I/O (scripts/bench/session_cost.ts, bun):",
+      );
+      for (const [calls, bytes] of [[QUICK ? 50_000 : 200_000, SMALL_TEXT.length], [QUICK ? 50 : 200, MIB]]) {
+        try {
+          const out = execFileSync(BUN, [SESSION_HELPER, lock, String(calls), String(bytes)], { cwd: ROOT });
+          const r = JSON.parse(out.toString());
+          const us = (x: number) => (bytes >= MIB ? `${fmt(x / 1000, 2)} ms` : `${fmt(x, 2)} us`);
+          console.log(
+            `  ${bytes >= MIB ? "1 MiB text" : "small text"}: host->server ${us(r.hostToServerUs)}, ` +
+              `server->host ${us(r.serverToHostUs)} (${r.calls} calls, ${r.runtime})`,
+          );
+          if (bytes < MIB) { // single-step timings of a repeated large input are not representative
+            console.log(
+              "    steps: " +
+                Object.entries(r.stepsNs as Record<string, number>).map(([k, v]) => `${k} ${fmt(v, 0)} ns`)
+                  .join("; "),
+            );
+          }
+        } catch (err) {
+          console.log(`  failed: ${(err as Error).message.split("\n")[0]}`);
+        }
+      }
+      console.log();
     }
 
     // Policy core, on Bun (the compiled binary's runtime) and Deno (V8): the cost of one decision from
@@ -496,11 +546,12 @@ async function main() {
 
     // Summary against the targets.
     console.log("\nsummary (targets: proxy/relay >= 0.90; flat memory; a decision < 1 us):");
-    for (const { scenario, vsRelay, vsDirect } of ratioRows) {
-      const m = median(vsRelay);
+    for (const { scenario, ratios } of ratioRows) {
+      const m = median(ratios["proxy/relay"]);
       console.log(
         `  ${pad(scenario.name, 34)} proxy/relay ${fmt(m, 2)} ${m >= 0.9 ? "meets" : "BELOW"} 0.90` +
-          `   proxy/direct ${fmt(median(vsDirect), 2)}`,
+          `   proxy/direct ${fmt(median(ratios["proxy/direct"]), 2)}` +
+          `   proxy/bun-relay ${fmt(median(ratios["proxy/bun-relay"]), 2)}`,
       );
     }
     if (hwm.length > 2) {

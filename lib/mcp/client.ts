@@ -17,6 +17,13 @@ import { ErrorCode, type JsonRpcError, type JsonRpcMessage } from "./jsonrpc.ts"
 /** Protocol versions this client knows, newest first (MCP spec "Lifecycle: Version Negotiation"). */
 export const SUPPORTED_PROTOCOL_VERSIONS = ["2025-06-18", "2025-03-26", "2024-11-05"] as const;
 
+/** What mcptrust declares when scanning: what a full-featured host declares (MCP spec "Client Features"). */
+export const HOST_LIKE_CAPABILITIES: Record<string, unknown> = {
+  roots: { listChanged: false },
+  sampling: {},
+  elicitation: {},
+};
+
 /** The server's answer to initialize (MCP `InitializeResult`). */
 export interface InitializeInfo {
   protocolVersion: string;
@@ -53,6 +60,13 @@ export interface McpClientOptions {
   onWarning?: (message: string) => void;
   /** Roots offered to the server on roots/list. Default none. */
   roots?: { uri: string; name?: string }[];
+  /**
+   * Client capabilities declared in initialize. Servers show some tools only to clients that can
+   * answer them (server-everything lists its roots, sampling and elicitation tools only then), so a scan
+   * declares what hosts such as Claude Desktop declare, and sees what they see. Default:
+   * {@link HOST_LIKE_CAPABILITIES}.
+   */
+  capabilities?: Record<string, unknown>;
 }
 
 /**
@@ -100,7 +114,7 @@ export class McpClient {
   async initialize(clientInfo = { name: "mcptrust", version: "dev" }): Promise<InitializeInfo> {
     const raw = await this.request("initialize", {
       protocolVersion: SUPPORTED_PROTOCOL_VERSIONS[0],
-      capabilities: this.#opts.roots ? { roots: { listChanged: false } } : {},
+      capabilities: this.#opts.capabilities ?? HOST_LIKE_CAPABILITIES,
       clientInfo,
     });
     if (typeof raw !== "object" || raw === null) {

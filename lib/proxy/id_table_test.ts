@@ -25,13 +25,23 @@ test("every added id is unique and has the unguessable format (prefix + 128 bits
   );
 });
 
-test("ids carry no counter: 2000 ids use every hex digit in every position", () => {
+test("ids carry no counter: consecutive ids differ almost everywhere, every position uses every hex digit", () => {
   const t = new IdTable("mcpt-", { max: 5000, ttlMs: 60_000 });
   const ids = Array.from({ length: 2000 }, () => t.add(1, "ping").slice(5));
   for (let pos = 0; pos < 32; pos++) {
     const digits = new Set(ids.map((id) => id[pos]));
     assert.equal(digits.size, 16, `position ${pos} uses only ${[...digits].join("")}`);
   }
+  // Independent random digits differ with probability 15/16 (30 of 32 positions on average); a counter
+  // or timestamp changes a few trailing digits. The bound is many standard deviations from both.
+  let differing = 0;
+  for (let i = 1; i < ids.length; i++) {
+    for (let pos = 0; pos < 32; pos++) if (ids[i][pos] !== ids[i - 1][pos]) differing++;
+  }
+  assert.ok(
+    differing / (ids.length - 1) > 28,
+    `consecutive ids differ in ${differing / (ids.length - 1)} of 32 positions`,
+  );
 });
 
 test("an RNG failure propagates (the caller denies) and leaves the table unchanged", () => {
@@ -57,9 +67,16 @@ type Op =
   | { kind: "findByOriginal"; index: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant("add" as const), original: fc.oneof(fc.string(), fc.integer(), fc.constant(null)), method: fc.constantFrom("tools/call", "ping", "tools/list") }),
+  fc.record({
+    kind: fc.constant("add" as const),
+    original: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+    method: fc.constantFrom("tools/call", "ping", "tools/list"),
+  }),
   fc.record({ kind: fc.constant("takeKnown" as const), index: fc.nat() }),
-  fc.record({ kind: fc.constant("takeUnknown" as const), id: fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.constant(undefined), fc.object()) }),
+  fc.record({
+    kind: fc.constant("takeUnknown" as const),
+    id: fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.constant(undefined), fc.object()),
+  }),
   fc.record({ kind: fc.constant("findByOriginal" as const), index: fc.nat() }),
 );
 
@@ -137,7 +154,12 @@ test("expire removes exactly the entries whose time is up, and returns them", ()
       fc.integer({ min: 1, max: 10_000 }),
       fc.array(fc.integer({ min: 0, max: 100_000 }), { maxLength: 60 }),
       fc.integer({ min: 0, max: 120_000 }),
-      (ttl, addTimes, now) => {
+      fc.option(fc.nat(), { nil: undefined }),
+      (ttl, addTimes, randomNow, onBoundary) => {
+        // Often exactly at some entry's expiry: an entry expires at its time, not one tick later.
+        const now = onBoundary !== undefined && addTimes.length > 0
+          ? addTimes[onBoundary % addTimes.length] + ttl
+          : randomNow;
         const t = new IdTable("mcpt-", { max: 100, ttlMs: ttl });
         const expiresAt = new Map<string, number>();
         for (const at of addTimes) expiresAt.set(t.add(at, "ping", undefined, at), at + ttl);

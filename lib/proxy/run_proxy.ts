@@ -28,6 +28,9 @@ export interface RunProxyOptions {
   graceMs?: number;
 }
 
+/** On host EOF, how long answers to requests already sent may take before the server is stopped. */
+const HOST_EOF_DRAIN_MS = 10_000;
+
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
 /**
@@ -106,7 +109,7 @@ export function runProxy(argv: readonly string[], opts: RunProxyOptions): Promis
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       session.whenIdle(),
-      new Promise<void>((r) => timer = setTimeout(r, opts.requestTtlMs ?? 300_000)),
+      new Promise<void>((r) => timer = setTimeout(r, Math.min(opts.requestTtlMs ?? 300_000, HOST_EOF_DRAIN_MS))),
       proc.exited,
     ]);
     clearTimeout(timer);

@@ -22,7 +22,7 @@ import { ErrorCode, errorResponseLine, isObject, type JsonRpcId } from "../mcp/j
 import type { AuditLog } from "../observe/audit_log.ts";
 import { IdTable, TableFullError } from "./id_table.ts";
 import { type ItemKind, LIST_KINDS, type ProxyPolicy } from "./policy_port.ts";
-import { scanTopLevel, splice } from "./top_level.ts";
+import { scanTopLevel, splice, splitTopLevelArray } from "./top_level.ts";
 
 /** Enforcement modes (reference §5.6). */
 export type ProxyMode = "enforce" | "filter-only" | "audit-only";
@@ -160,7 +160,9 @@ export class ProxySession {
       if (msg.length === 0) {
         this.#o.toHost(errorResponseLine(null, ErrorCode.InvalidRequest, "Invalid Request: empty batch"));
       }
-      for (const el of msg) this.#hostMessage(JSON.stringify(el), el);
+      // Each element keeps its own text, so its id comes back exactly as sent.
+      const texts = splitTopLevelArray(text) ?? msg.map((el) => JSON.stringify(el));
+      msg.forEach((el, i) => this.#hostMessage(texts[i], el));
       return;
     }
     this.#hostMessage(text, msg);
@@ -418,6 +420,12 @@ export class ProxySession {
       return;
     }
     const { rawId: hostRawId, listKind } = entry.meta!;
+    if (!listKind && !isValidJson(text)) {
+      // The structural scan does not validate; a malformed answer must not reach the host.
+      this.#o.log.write({ level: "warn", event: "server.invalid_json", method: entry.method, reason: "server answer is not valid JSON; dropped" });
+      this.#o.toHost(errorLine(hostRawId, ErrorCode.InternalError, "MCPTRUST: the server's answer was not valid JSON"));
+      return;
+    }
     if (entry.method === "initialize") {
       if (spans.has("result") && !spans.has("error")) {
         try {
@@ -521,7 +529,8 @@ export class ProxySession {
       return;
     }
     if (Array.isArray(msg)) {
-      for (const el of msg) this.onServerLine(encoder.encode(JSON.stringify(el)));
+      // The proxy never forwards a batch, so the server has no batch to answer (and MCP 2025-06-18 has none).
+      this.#o.log.write({ level: "warn", event: "drop", reason: "server sent a JSON-RPC batch; dropped", size: msg.length });
       return;
     }
     if (!isObject(msg) || typeof msg.method !== "string") {
@@ -734,6 +743,15 @@ export class ProxySession {
   close(): void {
     if (this.#sweep) clearInterval(this.#sweep);
     this.#sweep = undefined;
+  }
+}
+
+function isValidJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -119,6 +119,34 @@ function skipValue(t: string, i: number): number {
   return j > i ? j : -1;
 }
 
+/**
+ * The text of each element of a top-level JSON array (a JSON-RPC batch), exactly as sent, so numeric
+ * ids keep every digit.
+ *
+ * @returns the element texts, or undefined if `text` is not a well-formed array at the top level
+ */
+export function splitTopLevelArray(text: string): string[] | undefined {
+  const n = text.length;
+  let i = skipWs(text, 0);
+  if (text.charCodeAt(i) !== 0x5b) return undefined; // [
+  i = skipWs(text, i + 1);
+  const out: string[] = [];
+  if (text.charCodeAt(i) === 0x5d) return skipWs(text, i + 1) === n ? out : undefined;
+  for (;;) {
+    const end = skipValue(text, i);
+    if (end < 0) return undefined;
+    out.push(text.slice(i, end));
+    i = skipWs(text, end);
+    const c = text.charCodeAt(i);
+    if (c === 0x2c) {
+      i = skipWs(text, i + 1);
+      continue;
+    }
+    if (c === 0x5d) return skipWs(text, i + 1) === n ? out : undefined;
+    return undefined;
+  }
+}
+
 /** Replaces the span [start, end) of `text` with `replacement`. */
 export function splice(text: string, [start, end]: [number, number], replacement: string): string {
   return text.slice(0, start) + replacement + text.slice(end);

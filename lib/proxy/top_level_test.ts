@@ -30,10 +30,20 @@ const objectText = fc
   .chain((members) =>
     fc.tuple(
       fc.constant(members),
-      fc.array(fc.tuple(ws, ws, ws, ws, fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }), fc.integer({ min: 0, max: 2 })), {
-        minLength: members.length,
-        maxLength: members.length,
-      }),
+      fc.array(
+        fc.tuple(
+          ws,
+          ws,
+          ws,
+          ws,
+          fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }),
+          fc.integer({ min: 0, max: 2 }),
+        ),
+        {
+          minLength: members.length,
+          maxLength: members.length,
+        },
+      ),
       ws,
       ws,
     )
@@ -43,7 +53,10 @@ const objectText = fc
       const [w1, w2, w3, w4, mask, indent] = layout[i];
       return `${w1}${keyText(k, mask)}${w2}:${w3}${JSON.stringify(v, null, indent)}${w4}`;
     });
-    return { text: `${lead}{${parts.join(",")}${parts.length ? "" : " "}}${trail}`, keys: members.map(([k]) => k) };
+    return {
+      text: `${lead}{${parts.join(",")}${parts.length ? "" : " "}}${trail}`,
+      keys: members.map(([k]) => k),
+    };
   });
 
 test("for random JSON objects, each key's span parses to the value JSON.parse gives", () => {
@@ -56,7 +69,11 @@ test("for random JSON objects, each key's span parses to the value JSON.parse gi
       for (const [key, [start, end]] of spans) {
         const piece = text.slice(start, end);
         assert.equal(piece, piece.trim(), "a span includes whitespace");
-        assert.deepEqual(JSON.parse(piece), Object.getOwnPropertyDescriptor(parsed, key)?.value, `key ${JSON.stringify(key)}`);
+        assert.deepEqual(
+          JSON.parse(piece),
+          Object.getOwnPropertyDescriptor(parsed, key)?.value,
+          `key ${JSON.stringify(key)}`,
+        );
       }
     }),
     { numRuns: 500 },
@@ -65,17 +82,24 @@ test("for random JSON objects, each key's span parses to the value JSON.parse gi
 
 test("splicing a span replaces exactly that member's value", () => {
   fc.assert(
-    fc.property(objectText.filter(({ keys }) => keys.length > 0), fc.nat(), fc.jsonValue(), ({ text, keys }, pick, value) => {
-      const key = keys[pick % keys.length];
-      const spans = scanTopLevel(text)!;
-      const out = splice(text, spans.get(key)!, JSON.stringify(value));
-      const before = JSON.parse(text);
-      const after = JSON.parse(out);
-      for (const k of keys) {
-        const expected = k === key ? JSON.parse(JSON.stringify(value)) : Object.getOwnPropertyDescriptor(before, k)?.value;
-        assert.deepEqual(Object.getOwnPropertyDescriptor(after, k)?.value, expected);
-      }
-    }),
+    fc.property(
+      objectText.filter(({ keys }) => keys.length > 0),
+      fc.nat(),
+      fc.jsonValue(),
+      ({ text, keys }, pick, value) => {
+        const key = keys[pick % keys.length];
+        const spans = scanTopLevel(text)!;
+        const out = splice(text, spans.get(key)!, JSON.stringify(value));
+        const before = JSON.parse(text);
+        const after = JSON.parse(out);
+        for (const k of keys) {
+          const expected = k === key
+            ? JSON.parse(JSON.stringify(value))
+            : Object.getOwnPropertyDescriptor(before, k)?.value;
+          assert.deepEqual(Object.getOwnPropertyDescriptor(after, k)?.value, expected);
+        }
+      },
+    ),
   );
 });
 
@@ -113,9 +137,12 @@ test("texts with a duplicate top-level key are rejected, however the key is esca
 
 test("anything but one complete object is rejected: other JSON values, truncations, trailing text", () => {
   fc.assert(
-    fc.property(fc.jsonValue().filter((v) => typeof v !== "object" || v === null || Array.isArray(v)), (v) => {
-      assert.equal(scanTopLevel(JSON.stringify(v)), undefined);
-    }),
+    fc.property(
+      fc.jsonValue().filter((v) => typeof v !== "object" || v === null || Array.isArray(v)),
+      (v) => {
+        assert.equal(scanTopLevel(JSON.stringify(v)), undefined);
+      },
+    ),
   );
   fc.assert(
     fc.property(objectText, fc.nat(), ({ text }, cut) => {
