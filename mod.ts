@@ -66,8 +66,8 @@ export {
   checkSignature,
   parseSignatureFile,
   type VerifiedLockfile,
-  verifyLockfile,
   type VerifyInputs,
+  verifyLockfile,
 } from "./lib/crypto/verifier.ts";
 export {
   type IdentityPolicy,

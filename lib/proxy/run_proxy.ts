@@ -109,7 +109,9 @@ export function runProxy(argv: readonly string[], opts: RunProxyOptions): Promis
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       session.whenIdle(),
-      new Promise<void>((r) => timer = setTimeout(r, Math.min(opts.requestTtlMs ?? 300_000, HOST_EOF_DRAIN_MS))),
+      new Promise<void>((r) =>
+        timer = setTimeout(r, Math.min(opts.requestTtlMs ?? 300_000, HOST_EOF_DRAIN_MS))
+      ),
       proc.exited,
     ]);
     clearTimeout(timer);

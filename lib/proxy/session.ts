@@ -422,8 +422,15 @@ export class ProxySession {
     const { rawId: hostRawId, listKind } = entry.meta!;
     if (!listKind && !isValidJson(text)) {
       // The structural scan does not validate; a malformed answer must not reach the host.
-      this.#o.log.write({ level: "warn", event: "server.invalid_json", method: entry.method, reason: "server answer is not valid JSON; dropped" });
-      this.#o.toHost(errorLine(hostRawId, ErrorCode.InternalError, "MCPTRUST: the server's answer was not valid JSON"));
+      this.#o.log.write({
+        level: "warn",
+        event: "server.invalid_json",
+        method: entry.method,
+        reason: "server answer is not valid JSON; dropped",
+      });
+      this.#o.toHost(
+        errorLine(hostRawId, ErrorCode.InternalError, "MCPTRUST: the server's answer was not valid JSON"),
+      );
       return;
     }
     if (entry.method === "initialize") {
@@ -530,7 +537,12 @@ export class ProxySession {
     }
     if (Array.isArray(msg)) {
       // The proxy never forwards a batch, so the server has no batch to answer (and MCP 2025-06-18 has none).
-      this.#o.log.write({ level: "warn", event: "drop", reason: "server sent a JSON-RPC batch; dropped", size: msg.length });
+      this.#o.log.write({
+        level: "warn",
+        event: "drop",
+        reason: "server sent a JSON-RPC batch; dropped",
+        size: msg.length,
+      });
       return;
     }
     if (!isObject(msg) || typeof msg.method !== "string") {
