@@ -30,16 +30,33 @@ export class TableFullError extends Error {
   }
 }
 
-const HEX = "0123456789abcdef";
+/** Two hex digits for each byte value. */
+const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
 /**
- * A fresh id: prefix + 128 random bits from the platform CSPRNG (crypto.getRandomValues).
- * If the RNG throws, the error propagates and the caller denies the request (fail closed).
+ * Random bytes drawn from the platform CSPRNG (crypto.getRandomValues) 4 KiB at a time: one syscall-
+ * backed draw serves 256 ids. Each byte is used once. If the RNG throws, the error propagates and the
+ * caller denies the request (fail closed).
  */
-export function freshId(prefix: string, bytes: Uint8Array = new Uint8Array(16)): string {
-  crypto.getRandomValues(bytes);
+export class RandomPool {
+  readonly #buf = new Uint8Array(4096);
+  #pos = this.#buf.length;
+
+  take16(): Uint8Array {
+    if (this.#pos + 16 > this.#buf.length) {
+      crypto.getRandomValues(this.#buf);
+      this.#pos = 0;
+    }
+    const out = this.#buf.subarray(this.#pos, this.#pos + 16);
+    this.#pos += 16;
+    return out;
+  }
+}
+
+/** A fresh id: prefix + 128 random bits (16 bytes, by default from a new CSPRNG draw), as 32 hex digits. */
+export function freshId(prefix: string, bytes: Uint8Array = new RandomPool().take16()): string {
   let s = prefix;
-  for (const b of bytes) s += HEX[b >> 4] + HEX[b & 15];
+  for (let i = 0; i < 16; i++) s += HEX_BYTE[bytes[i]];
   return s;
 }
 
@@ -56,7 +73,7 @@ export class IdTable<M = unknown> {
   readonly #max: number;
   readonly #ttlMs: number;
   readonly #entries = new Map<string, PendingEntry<M>>();
-  readonly #rand = new Uint8Array(16);
+  readonly #pool = new RandomPool();
   /** Ids in this table carry this prefix, so a foreign id is rejected without a lookup. */
   get prefix(): string {
     return this.#prefix;
@@ -81,9 +98,9 @@ export class IdTable<M = unknown> {
    */
   add(originalId: JsonRpcId, method: string, meta?: M, now: number = Date.now()): string {
     if (this.#entries.size >= this.#max) throw new TableFullError(this.#max);
-    let id = freshId(this.#prefix, this.#rand);
+    let id = freshId(this.#prefix, this.#pool.take16());
     // 128 random bits do not collide in practice; the loop makes it a guarantee.
-    while (this.#entries.has(id)) id = freshId(this.#prefix, this.#rand);
+    while (this.#entries.has(id)) id = freshId(this.#prefix, this.#pool.take16());
     this.#entries.set(id, { originalId, method, expiresAt: now + this.#ttlMs, meta });
     return id;
   }

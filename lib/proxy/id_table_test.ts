@@ -45,8 +45,8 @@ test("ids carry no counter: consecutive ids differ almost everywhere, every posi
 });
 
 test("an RNG failure propagates (the caller denies) and leaves the table unchanged", () => {
+  // A new table draws its first random bytes on its first add.
   const t = new IdTable("mcpt-", { max: 10, ttlMs: 60_000 });
-  t.add(1, "ping");
   const original = crypto.getRandomValues;
   crypto.getRandomValues = (() => {
     throw new Error("no entropy");
@@ -57,6 +57,8 @@ test("an RNG failure propagates (the caller denies) and leaves the table unchang
   } finally {
     crypto.getRandomValues = original;
   }
+  assert.equal(t.size, 0);
+  t.add(1, "ping");
   assert.equal(t.size, 1);
 });
 

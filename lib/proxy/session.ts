@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { compareLockfile, maxSeverity } from "../drift/compare.ts";
 import { type DriftItem, type Severity, SEVERITY_RANK } from "../drift/types.ts";
 import type { LoadedLockfile } from "../lockfile/load.ts";
@@ -52,7 +53,6 @@ export interface ProxySessionOptions {
 const DENIED = "MCPTRUST_DENIED";
 const PREFLIGHT_PREFIX = "mcptrust-preflight-";
 const decoder = new TextDecoder();
-const encoder = new TextEncoder();
 
 /** Methods that reach the server even while the preflight is running or has denied. */
 const LIFECYCLE = new Set(["initialize", "ping"]);
@@ -138,8 +138,8 @@ export class ProxySession {
 
   /** Handles one line from the host (without its newline). */
   onHostLine(bytes: Uint8Array): void {
+    if (isBlank(bytes)) return; // blank lines carry nothing; the session goes on
     const text = decoder.decode(bytes);
-    if (text.trim() === "") return; // blank lines carry nothing; the session goes on
     let msg: unknown;
     try {
       msg = JSON.parse(text);
@@ -192,27 +192,28 @@ export class ProxySession {
       );
       return;
     }
-    const spans = scanTopLevel(text);
-    if (!spans) {
-      this.#o.log.write({ level: "warn", event: "host.invalid_request", reason: "duplicate top-level keys" });
-      this.#o.toHost(errorResponseLine(null, ErrorCode.InvalidRequest, "Invalid Request: duplicate keys"));
-      return;
-    }
+    // Everything forwarded to the server is re-serialized from the parsed message, so the server gets
+    // exactly what was checked (no duplicate-key or other parser differentials) and never a host id.
     const method = msg.method;
-    const hasId = spans.has("id");
+    const hasId = "id" in msg;
     if (typeof method !== "string") {
-      if (hasId && ("result" in msg || "error" in msg)) return this.#hostResponse(text, msg, spans);
+      if (hasId && ("result" in msg || "error" in msg)) return this.#hostResponse(msg);
       this.#o.toHost(errorResponseLine(null, ErrorCode.InvalidRequest, "Invalid Request: no method"));
       return;
     }
-    if (!hasId) return this.#hostNotification(text, method, msg.params);
+    if (!hasId) return this.#hostNotification(method, msg.params);
 
-    const span = spans.get("id")!;
-    const rawId = text.slice(span[0], span[1]);
     const id = msg.id;
     const idOk = id === null || typeof id === "number" || typeof id === "string";
-    if (!idOk || encoder.encode(rawId).length > this.#o.maxIdBytes) {
-      const why = idOk ? `id longer than ${this.#o.maxIdBytes} bytes` : "id must be a string, number or null";
+    // The id comes back byte for byte (a 20-digit number does not survive a JavaScript number, and a
+    // host may match escaped string ids textually), so its exact text is taken from the line.
+    const rawId = idOk ? rawIdText(text) : undefined;
+    if (rawId === undefined || utf8Length(rawId) > this.#o.maxIdBytes) {
+      const why = !idOk
+        ? "id must be a string, number or null"
+        : rawId === undefined
+        ? "the message has duplicate top-level keys"
+        : `id longer than ${this.#o.maxIdBytes} bytes`;
       this.#o.log.write({ level: "warn", event: "host.invalid_id", method, reason: why });
       this.#o.toHost(errorResponseLine(null, ErrorCode.InvalidRequest, `Invalid Request: ${why}`));
       return;
@@ -289,7 +290,7 @@ export class ProxySession {
     void text;
   }
 
-  #hostNotification(text: string, method: string, params: unknown): void {
+  #hostNotification(method: string, params: unknown): void {
     if (method === "notifications/cancelled" && isObject(params)) {
       // The server only knows our ids: translate, or drop a cancel for a request it never saw.
       const proxyId = this.#hostPending.findByOriginal(params.requestId as JsonRpcId);
@@ -329,14 +330,16 @@ export class ProxySession {
         is_notification: true,
       });
     }
-    this.#o.toServer(text.endsWith("\n") ? text : text + "\n");
+    const note: Record<string, unknown> = { jsonrpc: "2.0", method };
+    if (params !== undefined) note.params = params;
+    this.#o.toServer(JSON.stringify(note) + "\n");
     if (method === "notifications/initialized" && this.#phase === "awaiting-initialized") {
       this.#startPreflight();
     }
   }
 
   /** The host answers a server-to-client request: restore the server's id. */
-  #hostResponse(text: string, msg: Record<string, unknown>, spans: Map<string, [number, number]>): void {
+  #hostResponse(msg: Record<string, unknown>): void {
     const entry = this.#serverPending.take(msg.id);
     if (!entry) {
       this.#o.log.write({
@@ -347,7 +350,9 @@ export class ProxySession {
       });
       return;
     }
-    this.#o.toServer(splice(text, spans.get("id")!, entry.meta!.rawId) + "\n");
+    msg.id = 0;
+    const line = JSON.stringify(msg);
+    this.#o.toServer(splice(line, scanTopLevel(line)!.get("id")!, entry.meta!.rawId) + "\n");
   }
 
   #deny(rawId: string, method: string, identifier: string, reason: string, event: string): void {
@@ -364,8 +369,8 @@ export class ProxySession {
   }
 
   #serverLine(bytes: Uint8Array): void {
+    if (isBlank(bytes)) return;
     const text = decoder.decode(bytes);
-    if (text.trim() === "") return;
     // Responses are the hot path and can be large: find the id without building the message.
     const spans = scanTopLevel(text);
     if (!spans) return this.#serverOther(text);
@@ -756,6 +761,26 @@ export class ProxySession {
     if (this.#sweep) clearInterval(this.#sweep);
     this.#sweep = undefined;
   }
+}
+
+/** The exact text of a message's top-level id, or undefined if the top level does not scan. */
+function rawIdText(text: string): string | undefined {
+  const span = scanTopLevel(text)?.get("id");
+  return span ? text.slice(span[0], span[1]) : undefined;
+}
+
+/** UTF-8 length of `s`, counted natively without encoding it. */
+function utf8Length(s: string): number {
+  return Buffer.byteLength(s, "utf8");
+}
+
+/** True for a line that is empty or only JSON whitespace. */
+function isBlank(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0d && b !== 0x0a) return false;
+  }
+  return true;
 }
 
 function isValidJson(text: string): boolean {

@@ -83,31 +83,23 @@ function skipString(t: string, i: number): number {
   }
 }
 
-/** The next character that matters for structure inside an array or object. */
-const STRUCTURAL = /["{}[\]]/g;
-
 /** Skips one JSON value (structurally), returning the index after it, or -1. */
 function skipValue(t: string, i: number): number {
   const c = t.charCodeAt(i);
   if (c === 0x22) return skipString(t, i);
   if (c === 0x7b || c === 0x5b) {
+    // A plain charCodeAt walk for structure (fastest on small messages), with an indexOf jump over
+    // every string (fastest on large ones, where the bulk is string content).
     let depth = 0;
-    let j = i;
-    for (;;) {
-      STRUCTURAL.lastIndex = j;
-      const m = STRUCTURAL.exec(t);
-      if (!m) return -1;
-      j = m.index;
+    for (let j = i; j < t.length; j++) {
       const d = t.charCodeAt(j);
       if (d === 0x22) {
-        j = skipString(t, j);
+        j = skipString(t, j) - 1;
         if (j < 0) return -1;
-        continue;
-      }
-      if (d === 0x7b || d === 0x5b) depth++;
-      else if (--depth === 0) return j + 1;
-      j++;
+      } else if (d === 0x7b || d === 0x5b) depth++;
+      else if ((d === 0x7d || d === 0x5d) && --depth === 0) return j + 1;
     }
+    return -1;
   }
   // number, true, false, null: up to the next delimiter
   let j = i;

@@ -54,18 +54,30 @@ function answer(line) {
   }
 }
 
-let rest = "";
+// Chunks of a partial line are kept in an array and joined once its newline arrives, so a 9 MiB line
+// costs one join, not a rescan of everything so far on every 64 KiB chunk.
+let parts = [];
 process.stdin.setEncoding("utf8");
 process.stdin.on("data", (chunk) => {
-  const text = rest + chunk;
+  let newline = chunk.indexOf("\n");
+  if (newline === -1) {
+    parts.push(chunk);
+    return;
+  }
   let out = "";
   let start = 0;
-  let newline;
-  while ((newline = text.indexOf("\n", start)) !== -1) {
-    if (newline > start) out += answer(text.slice(start, newline));
+  while (newline !== -1) {
+    let line = chunk.slice(start, newline);
+    if (parts.length) {
+      parts.push(line);
+      line = parts.join("");
+      parts = [];
+    }
+    if (line !== "") out += answer(line);
     start = newline + 1;
+    newline = chunk.indexOf("\n", start);
   }
-  rest = text.slice(start);
+  if (start < chunk.length) parts.push(chunk.slice(start));
   if (out !== "") process.stdout.write(out);
 });
 process.stdout.on("error", () => process.exit(0));
