@@ -23,7 +23,7 @@ import { ErrorCode, errorResponseLine, isObject, type JsonRpcId } from "../mcp/j
 import type { AuditLog } from "../observe/audit_log.ts";
 import { IdTable, TableFullError } from "./id_table.ts";
 import { type ItemKind, LIST_KINDS, type ProxyPolicy } from "./policy_port.ts";
-import { scanTopLevel, splice, splitTopLevelArray } from "./top_level.ts";
+import { type MessageShape, scanMessage, scanTopLevel, splice, splitTopLevelArray } from "./top_level.ts";
 
 /** Enforcement modes (reference §5.6). */
 export type ProxyMode = "enforce" | "filter-only" | "audit-only";
@@ -372,12 +372,10 @@ export class ProxySession {
     if (isBlank(bytes)) return;
     const text = decoder.decode(bytes);
     // Responses are the hot path and can be large: find the id without building the message.
-    const spans = scanTopLevel(text);
-    if (!spans) return this.#serverOther(text);
-    const hasMethod = spans.has("method");
-    const idSpan = spans.get("id");
-    if (!hasMethod && idSpan && (spans.has("result") || spans.has("error"))) {
-      return this.#serverResponse(text, spans, idSpan);
+    const shape = scanMessage(text);
+    if (!shape) return this.#serverOther(text);
+    if (!shape.hasMethod && shape.id && (shape.hasResult || shape.hasError)) {
+      return this.#serverResponse(text, shape, shape.id);
     }
     this.#serverOther(text);
   }
@@ -392,7 +390,7 @@ export class ProxySession {
     });
   }
 
-  #serverResponse(text: string, spans: Map<string, [number, number]>, idSpan: [number, number]): void {
+  #serverResponse(text: string, shape: MessageShape, idSpan: [number, number]): void {
     const rawId = text.slice(idSpan[0], idSpan[1]);
     if (rawId.startsWith(`"${PREFLIGHT_PREFIX}`)) {
       let msg: unknown;
@@ -439,7 +437,7 @@ export class ProxySession {
       return;
     }
     if (entry.method === "initialize") {
-      if (spans.has("result") && !spans.has("error")) {
+      if (shape.hasResult && !shape.hasError) {
         try {
           this.initializeSeen((JSON.parse(text) as Record<string, unknown>).result);
         } catch { /* forwarded as is; the host will see the malformed result */ }
@@ -449,9 +447,9 @@ export class ProxySession {
         queueMicrotask(() => this.#flushQueue());
       }
     }
-    if (spans.has("error") || !listKind) {
+    if (shape.hasError || !listKind) {
       // A response with both result and error is answered as the error (reference §5.4).
-      if (spans.has("error") && spans.has("result")) {
+      if (shape.hasError && shape.hasResult) {
         let msg: Record<string, unknown>;
         try {
           msg = JSON.parse(text);
@@ -765,7 +763,7 @@ export class ProxySession {
 
 /** The exact text of a message's top-level id, or undefined if the top level does not scan. */
 function rawIdText(text: string): string | undefined {
-  const span = scanTopLevel(text)?.get("id");
+  const span = scanMessage(text)?.id;
   return span ? text.slice(span[0], span[1]) : undefined;
 }
 

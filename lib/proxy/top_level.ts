@@ -111,6 +111,100 @@ function skipValue(t: string, i: number): number {
   return j > i ? j : -1;
 }
 
+/** The shape of a JSON-RPC message as the proxy's hot path needs it. */
+export interface MessageShape {
+  /** [start, end) of the id's value text, or undefined if there is no id. */
+  id?: [number, number];
+  hasMethod: boolean;
+  hasResult: boolean;
+  hasError: boolean;
+}
+
+const K_ID = 1, K_METHOD = 2, K_RESULT = 4, K_ERROR = 8;
+
+function keyBit(t: string, start: number, end: number): number {
+  switch (end - start) {
+    case 2:
+      return t.startsWith("id", start) ? K_ID : 0;
+    case 5:
+      return t.startsWith("error", start) ? K_ERROR : 0;
+    case 6:
+      return t.startsWith("method", start) ? K_METHOD : t.startsWith("result", start) ? K_RESULT : 0;
+  }
+  return 0;
+}
+
+function hasBackslash(t: string, start: number, end: number): boolean {
+  for (let j = start; j < end; j++) if (t.charCodeAt(j) === 0x5c) return true;
+  return false;
+}
+
+/**
+ * {@link scanTopLevel} for the per-message path: no map, no key strings, only the members JSON-RPC
+ * routing depends on (id, method, result, error). A repeated one of those makes the message ambiguous
+ * and returns undefined; other repeated keys are left to the JSON parser.
+ */
+export function scanMessage(text: string): MessageShape | undefined {
+  const n = text.length;
+  let i = skipWs(text, 0);
+  if (text.charCodeAt(i) !== 0x7b) return undefined;
+  i = skipWs(text, i + 1);
+  let seen = 0;
+  let id: [number, number] | undefined;
+  if (text.charCodeAt(i) !== 0x7d) {
+    for (;;) {
+      if (text.charCodeAt(i) !== 0x22) return undefined;
+      const keyEnd = skipString(text, i);
+      if (keyEnd < 0) return undefined;
+      let bit: number;
+      if (hasBackslash(text, i + 1, keyEnd - 1)) {
+        let key: unknown;
+        try {
+          key = JSON.parse(text.slice(i, keyEnd));
+        } catch {
+          return undefined;
+        }
+        bit = key === "id"
+          ? K_ID
+          : key === "method"
+          ? K_METHOD
+          : key === "result"
+          ? K_RESULT
+          : key === "error"
+          ? K_ERROR
+          : 0;
+      } else {
+        bit = keyBit(text, i + 1, keyEnd - 1);
+      }
+      i = skipWs(text, keyEnd);
+      if (text.charCodeAt(i) !== 0x3a) return undefined;
+      const start = skipWs(text, i + 1);
+      const end = skipValue(text, start);
+      if (end < 0) return undefined;
+      if (bit) {
+        if (seen & bit) return undefined;
+        seen |= bit;
+        if (bit === K_ID) id = [start, end];
+      }
+      i = skipWs(text, end);
+      const c = text.charCodeAt(i);
+      if (c === 0x2c) {
+        i = skipWs(text, i + 1);
+        continue;
+      }
+      if (c === 0x7d) break;
+      return undefined;
+    }
+  }
+  if (skipWs(text, i + 1) !== n) return undefined;
+  return {
+    id,
+    hasMethod: (seen & K_METHOD) !== 0,
+    hasResult: (seen & K_RESULT) !== 0,
+    hasError: (seen & K_ERROR) !== 0,
+  };
+}
+
 /**
  * The text of each element of a top-level JSON array (a JSON-RPC batch), exactly as sent, so numeric
  * ids keep every digit.

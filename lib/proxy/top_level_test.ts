@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { scanTopLevel, splice } from "./top_level.ts";
+import { scanMessage, scanTopLevel, splice } from "./top_level.ts";
 
 const ws = fc.stringMatching(/^[ \t\r\n]{0,3}$/);
 
@@ -156,4 +156,32 @@ test("anything but one complete object is rejected: other JSON values, truncatio
       assert.equal(scanTopLevel(text + junk), undefined);
     }),
   );
+});
+
+test("scanMessage agrees with scanTopLevel on the routing members of random objects", () => {
+  const routed = fc.tuple(objectText, fc.subarray(["id", "method", "result", "error"]), fc.jsonValue()).map((
+    [{ text }, extra, v],
+  ) => {
+    // Add routing members with escaped or plain keys, without repeating keys the object already has.
+    const parsed = JSON.parse(text);
+    const add = extra.filter((k) => !Object.hasOwn(parsed, k)).map((k, i) =>
+      `${i % 2 ? `"${k}"` : keyText(k, [true])}:${JSON.stringify(v)}`
+    );
+    const inner = text.trim().slice(1, -1).trim();
+    return `{${[inner, ...add].filter((p) => p !== "").join(",")}}`;
+  });
+  fc.assert(
+    fc.property(routed, (text) => {
+      const full = scanTopLevel(text);
+      const shape = scanMessage(text);
+      assert.ok(full && shape, text);
+      assert.deepEqual(shape.id, full.get("id"));
+      assert.equal(shape.hasMethod, full.has("method"));
+      assert.equal(shape.hasResult, full.has("result"));
+      assert.equal(shape.hasError, full.has("error"));
+    }),
+    { numRuns: 500 },
+  );
+  assert.equal(scanMessage('{"id":1,"\\u0069d":2}'), undefined, "an escaped repeat of id is ambiguous");
+  assert.equal(scanMessage('{"result":1,"result":2,"id":3}'), undefined);
 });
