@@ -53,6 +53,43 @@ export function weakenedHints(
 
 const RISK_RANK = { LOW: 0, MEDIUM: 1, HIGH: 2 } as const;
 
+type Add = (
+  type: DriftType,
+  severity: Severity,
+  id: string,
+  message: string,
+  oldHash?: string,
+  newHash?: string,
+) => void;
+
+/**
+ * Pairs locked entries with live items by key: calls `removed` for locked keys the server no longer
+ * lists, `changed` for keys on both sides, `added` for live keys the lockfile does not have.
+ */
+function pairUp<L, T>(
+  locked: Iterable<[string, L]>,
+  live: readonly T[],
+  keyOf: (t: T) => string,
+  on: {
+    removed: (key: string) => void;
+    changed: (key: string, locked: L, live: T) => void;
+    added: (key: string) => void;
+  },
+): void {
+  const liveByKey = new Map(live.map((t) => [keyOf(t), t]));
+  const lockedKeys = new Set<string>();
+  for (const [key, l] of locked) {
+    lockedKeys.add(key);
+    const t = liveByKey.get(key);
+    if (t === undefined) on.removed(key);
+    else on.changed(key, l, t);
+  }
+  for (const t of live) if (!lockedKeys.has(keyOf(t))) on.added(keyOf(t));
+}
+
+/** True if two optional hashes differ ("" and absent are the same). */
+const differ = (a: string | undefined, b: string | undefined) => (a ?? "") !== (b ?? "");
+
 /**
  * Compares `loaded` with `live`.
  *
@@ -61,14 +98,7 @@ const RISK_RANK = { LOW: 0, MEDIUM: 1, HIGH: 2 } as const;
 export function compareLockfile(loaded: LoadedLockfile, live: ServerInterface): DriftReport {
   const items: DriftItem[] = [];
   const notCompared: string[] = [];
-  const add = (
-    type: DriftType,
-    severity: Severity,
-    identifier: string,
-    message: string,
-    oldHash?: string,
-    newHash?: string,
-  ) => {
+  const add: Add = (type, severity, identifier, message, oldHash, newHash) => {
     const item: DriftItem = { type, severity, identifier, message };
     if (oldHash !== undefined) item.oldHash = oldHash;
     if (newHash !== undefined) item.newHash = newHash;
@@ -83,160 +113,105 @@ export function compareLockfile(loaded: LoadedLockfile, live: ServerInterface): 
         "static resources, tool annotations, titles and output schemas (the lockfile was written without them; re-lock with this tool to pin them)",
       );
     }
-    if (lock.server.name !== live.serverInfo.name) {
+    const server = lock.server.name;
+    if (server !== live.serverInfo.name) {
       add(
         "SERVER_NAME_CHANGED",
         "moderate",
-        lock.server.name,
-        `Server name changed from [${lock.server.name}] to [${live.serverInfo.name}]`,
+        server,
+        `Server name changed from [${server}] to [${live.serverInfo.name}]`,
       );
     }
-    if (
-      ext && lock.server.version !== undefined && live.serverInfo.version !== undefined &&
-      lock.server.version !== live.serverInfo.version
-    ) {
-      add(
-        "SERVER_VERSION_CHANGED",
-        "info",
-        lock.server.name,
-        `Server version changed from ${lock.server.version} to ${live.serverInfo.version}`,
-      );
+    const [was, now] = [lock.server.version, live.serverInfo.version];
+    if (ext && was !== undefined && now !== undefined && was !== now) {
+      add("SERVER_VERSION_CHANGED", "info", server, `Server version changed from ${was} to ${now}`);
     }
 
-    // Prompts
-    const livePrompts = new Map(live.prompts.map((p) => [p.name, p]));
-    for (const [name, locked] of Object.entries(lock.prompts.definitions)) {
-      const p = livePrompts.get(name);
-      if (!p) {
-        add("PROMPT_REMOVED", "critical", name, `Prompt [${name}] has been removed from the server`);
-        continue;
-      }
-      const now = lockPrompt(p);
-      if (now.argumentsHash !== locked.argumentsHash) {
-        add(
-          "PROMPT_ARGS_CHANGED",
-          "critical",
-          name,
-          `Prompt [${name}] arguments changed: ${truncHash(locked.argumentsHash)} → ${
-            truncHash(now.argumentsHash)
-          }`,
-          locked.argumentsHash,
-          now.argumentsHash,
-        );
-      }
-      if ((locked.descriptionHash ?? "") !== (now.descriptionHash ?? "") && (ext || locked.descriptionHash)) {
-        add(
-          "PROMPT_DESC_CHANGED",
-          "moderate",
-          name,
-          `Prompt [${name}] description changed`,
-          locked.descriptionHash,
-          now.descriptionHash,
-        );
-      }
-      if (ext && (locked.titleHash ?? "") !== (now.titleHash ?? "")) {
-        add(
-          "PROMPT_TITLE_CHANGED",
-          "moderate",
-          name,
-          `Prompt [${name}] title changed`,
-          locked.titleHash,
-          now.titleHash,
-        );
-      }
-    }
-    for (const p of live.prompts) {
-      if (!Object.hasOwn(lock.prompts.definitions, p.name)) {
-        add("PROMPT_ADDED", "critical", p.name, `Prompt [${p.name}] has been added to the server`);
-      }
-    }
+    pairUp(Object.entries(lock.prompts.definitions), live.prompts, (p) => p.name, {
+      removed: (name) =>
+        add("PROMPT_REMOVED", "critical", name, `Prompt [${name}] has been removed from the server`),
+      added: (name) => add("PROMPT_ADDED", "critical", name, `Prompt [${name}] has been added to the server`),
+      changed(name, l, p) {
+        const now = lockPrompt(p);
+        if (now.argumentsHash !== l.argumentsHash) {
+          const how = `${truncHash(l.argumentsHash)} → ${truncHash(now.argumentsHash)}`;
+          add(
+            "PROMPT_ARGS_CHANGED",
+            "critical",
+            name,
+            `Prompt [${name}] arguments changed: ${how}`,
+            l.argumentsHash,
+            now.argumentsHash,
+          );
+        }
+        // The Go tool compares a description only when the lockfile has one.
+        if (differ(l.descriptionHash, now.descriptionHash) && (ext || l.descriptionHash)) {
+          add(
+            "PROMPT_DESC_CHANGED",
+            "moderate",
+            name,
+            `Prompt [${name}] description changed`,
+            l.descriptionHash,
+            now.descriptionHash,
+          );
+        }
+        if (ext && differ(l.titleHash, now.titleHash)) {
+          add(
+            "PROMPT_TITLE_CHANGED",
+            "moderate",
+            name,
+            `Prompt [${name}] title changed`,
+            l.titleHash,
+            now.titleHash,
+          );
+        }
+      },
+    });
 
-    // Resource templates
-    const liveTemplates = new Map(live.resourceTemplates.map((t) => [t.uriTemplate, t]));
-    const lockedTemplates = new Set<string>();
-    for (const locked of lock.resources.templates) {
-      lockedTemplates.add(locked.uriTemplate);
-      const t = liveTemplates.get(locked.uriTemplate);
-      if (!t) {
-        add(
-          "TEMPLATE_REMOVED",
-          "critical",
-          locked.uriTemplate,
-          `Template [${locked.uriTemplate}] has been removed from the server`,
-        );
-        continue;
-      }
-      const now = lockTemplate(t);
-      if (now.templateHash !== locked.templateHash) {
-        add(
-          "TEMPLATE_CHANGED",
-          "critical",
-          locked.uriTemplate,
-          `Template [${locked.uriTemplate}] changed: ${truncHash(locked.templateHash)} → ${
-            truncHash(now.templateHash)
-          }`,
-          locked.templateHash,
-          now.templateHash,
-        );
-      }
-      if (
-        ext &&
-        ((locked.nameHash ?? "") !== (now.nameHash ?? "") ||
-          (locked.descriptionHash ?? "") !== (now.descriptionHash ?? ""))
-      ) {
-        add(
-          "TEMPLATE_DESC_CHANGED",
-          "moderate",
-          locked.uriTemplate,
-          `Template [${locked.uriTemplate}] name or description changed`,
-        );
-      }
-    }
-    for (const t of live.resourceTemplates) {
-      if (!lockedTemplates.has(t.uriTemplate)) {
-        add(
-          "TEMPLATE_ADDED",
-          "critical",
-          t.uriTemplate,
-          `Template [${t.uriTemplate}] has been added to the server`,
-        );
-      }
-    }
+    pairUp(
+      lock.resources.templates.map((t) => [t.uriTemplate, t]),
+      live.resourceTemplates,
+      (t) => t.uriTemplate,
+      {
+        removed: (u) =>
+          add("TEMPLATE_REMOVED", "critical", u, `Template [${u}] has been removed from the server`),
+        added: (u) => add("TEMPLATE_ADDED", "critical", u, `Template [${u}] has been added to the server`),
+        changed(u, l, t) {
+          const now = lockTemplate(t);
+          if (now.templateHash !== l.templateHash) {
+            const how = `${truncHash(l.templateHash)} → ${truncHash(now.templateHash)}`;
+            add(
+              "TEMPLATE_CHANGED",
+              "critical",
+              u,
+              `Template [${u}] changed: ${how}`,
+              l.templateHash,
+              now.templateHash,
+            );
+          }
+          if (ext && (differ(l.nameHash, now.nameHash) || differ(l.descriptionHash, now.descriptionHash))) {
+            add("TEMPLATE_DESC_CHANGED", "moderate", u, `Template [${u}] name or description changed`);
+          }
+        },
+      },
+    );
 
-    // Static resources (extension)
     if (ext) {
-      const liveRes = new Map(live.resources.map((r) => [r.uri, r]));
-      const lockedRes = new Set<string>();
-      for (const locked of lock.resources.static!) {
-        lockedRes.add(locked.uri);
-        const r = liveRes.get(locked.uri);
-        if (!r) {
-          add(
-            "RESOURCE_REMOVED",
-            "moderate",
-            locked.uri,
-            `Resource [${locked.uri}] has been removed from the server`,
+      pairUp(lock.resources.static!.map((r) => [r.uri, r]), live.resources, (r) => r.uri, {
+        removed: (u) =>
+          add("RESOURCE_REMOVED", "moderate", u, `Resource [${u}] has been removed from the server`),
+        added: (u) => add("RESOURCE_ADDED", "critical", u, `Resource [${u}] has been added to the server`),
+        changed(u, l, r) {
+          const now = lockResource(r);
+          const fields = (["nameHash", "descriptionHash", "mimeTypeHash"] as const).filter((k) =>
+            differ(l[k], now[k])
           );
-          continue;
-        }
-        const now = lockResource(r);
-        const changed = (["nameHash", "descriptionHash", "mimeTypeHash"] as const).filter((k) =>
-          (locked[k] ?? "") !== (now[k] ?? "")
-        );
-        if (changed.length) {
-          add(
-            "RESOURCE_CHANGED",
-            "moderate",
-            locked.uri,
-            `Resource [${locked.uri}] ${changed.map((k) => k.replace("Hash", "")).join(", ")} changed`,
-          );
-        }
-      }
-      for (const r of live.resources) {
-        if (!lockedRes.has(r.uri)) {
-          add("RESOURCE_ADDED", "critical", r.uri, `Resource [${r.uri}] has been added to the server`);
-        }
-      }
+          if (fields.length) {
+            const what = fields.map((k) => k.replace("Hash", "")).join(", ");
+            add("RESOURCE_CHANGED", "moderate", u, `Resource [${u}] ${what} changed`);
+          }
+        },
+      });
     }
     compareTools(lock.tools, live, ext, add);
   } else {
@@ -255,116 +230,79 @@ export function compareLockfile(loaded: LoadedLockfile, live: ServerInterface): 
   return { items, notCompared };
 }
 
+type LockedTool = Partial<ToolLock> & Pick<ToolLock, "description_hash" | "input_schema_hash" | "risk_level">;
+
 function compareTools(
-  locked: Record<
-    string,
-    Partial<ToolLock> & Pick<ToolLock, "description_hash" | "input_schema_hash" | "risk_level">
-  >,
+  locked: Record<string, LockedTool>,
   live: ServerInterface,
   ext: boolean,
-  add: (
-    type: DriftType,
-    severity: Severity,
-    identifier: string,
-    message: string,
-    oldHash?: string,
-    newHash?: string,
-  ) => void,
+  add: Add,
 ): void {
-  const liveTools = new Map(live.tools.map((t) => [t.name, t]));
-  for (const [name, l] of Object.entries(locked)) {
-    const t = liveTools.get(name);
-    if (!t) {
-      add("TOOL_REMOVED", "critical", name, `Tool [${name}] has been removed from the server`);
-      continue;
-    }
-    const now = lockTool(t);
-    if (now.description_hash !== l.description_hash) {
-      add(
-        "TOOL_CHANGED",
-        "moderate",
-        name,
-        `Tool [${name}] description changed`,
-        l.description_hash,
-        now.description_hash,
-      );
-    }
-    if (now.input_schema_hash !== l.input_schema_hash) {
-      add(
-        "TOOL_CHANGED",
-        "critical",
-        name,
-        `Tool [${name}] schema changed: ${truncHash(l.input_schema_hash)} → ${
-          truncHash(now.input_schema_hash)
-        }`,
-        l.input_schema_hash,
-        now.input_schema_hash,
-      );
-    }
-    if (RISK_RANK[now.risk_level] > RISK_RANK[l.risk_level]) {
-      add(
-        "TOOL_RISK_CHANGED",
-        "moderate",
-        name,
-        `Tool [${name}] risk level raised from ${l.risk_level} to ${now.risk_level}`,
-      );
-    } else if (RISK_RANK[now.risk_level] < RISK_RANK[l.risk_level]) {
-      add(
-        "TOOL_RISK_CHANGED",
-        "info",
-        name,
-        `Tool [${name}] risk level lowered from ${l.risk_level} to ${now.risk_level}`,
-      );
-    }
-    if (!ext) continue;
-    if ((l.title_hash ?? "") !== (now.title_hash ?? "")) {
-      add(
-        "TOOL_TITLE_CHANGED",
-        "moderate",
-        name,
-        `Tool [${name}] title changed`,
-        l.title_hash,
-        now.title_hash,
-      );
-    }
-    if ((l.output_schema_hash ?? "") !== (now.output_schema_hash ?? "")) {
-      add(
-        "TOOL_OUTPUT_SCHEMA_CHANGED",
-        "moderate",
-        name,
-        `Tool [${name}] output schema changed`,
-        l.output_schema_hash,
-        now.output_schema_hash,
-      );
-    }
-    if ((l.annotations_hash ?? "") !== (now.annotations_hash ?? "")) {
-      const weakened = weakenedHints(l.annotations, now.annotations);
-      if (weakened.length) {
+  pairUp(Object.entries(locked), live.tools, (t) => t.name, {
+    removed: (name) =>
+      add("TOOL_REMOVED", "critical", name, `Tool [${name}] has been removed from the server`),
+    added: (name) => add("TOOL_ADDED", "critical", name, `Tool [${name}] has been added to the server`),
+    changed(name, l, t) {
+      const now = lockTool(t);
+      if (now.description_hash !== l.description_hash) {
         add(
-          "TOOL_ANNOTATIONS_CHANGED",
-          "critical",
-          name,
-          `Tool [${name}] annotations weakened: ${weakened.join(", ")}`,
-          l.annotations_hash,
-          now.annotations_hash,
-        );
-      } else {
-        add(
-          "TOOL_ANNOTATIONS_CHANGED",
+          "TOOL_CHANGED",
           "moderate",
           name,
-          `Tool [${name}] annotations changed`,
-          l.annotations_hash,
-          now.annotations_hash,
+          `Tool [${name}] description changed`,
+          l.description_hash,
+          now.description_hash,
         );
       }
-    }
-  }
-  for (const t of live.tools) {
-    if (!Object.hasOwn(locked, t.name)) {
-      add("TOOL_ADDED", "critical", t.name, `Tool [${t.name}] has been added to the server`);
-    }
-  }
+      if (now.input_schema_hash !== l.input_schema_hash) {
+        const how = `${truncHash(l.input_schema_hash)} → ${truncHash(now.input_schema_hash)}`;
+        add(
+          "TOOL_CHANGED",
+          "critical",
+          name,
+          `Tool [${name}] schema changed: ${how}`,
+          l.input_schema_hash,
+          now.input_schema_hash,
+        );
+      }
+      const [was, is] = [RISK_RANK[l.risk_level], RISK_RANK[now.risk_level]];
+      if (is !== was) {
+        const how = `${is > was ? "raised" : "lowered"} from ${l.risk_level} to ${now.risk_level}`;
+        add("TOOL_RISK_CHANGED", is > was ? "moderate" : "info", name, `Tool [${name}] risk level ${how}`);
+      }
+      if (!ext) return;
+      if (differ(l.title_hash, now.title_hash)) {
+        add(
+          "TOOL_TITLE_CHANGED",
+          "moderate",
+          name,
+          `Tool [${name}] title changed`,
+          l.title_hash,
+          now.title_hash,
+        );
+      }
+      if (differ(l.output_schema_hash, now.output_schema_hash)) {
+        const [o, n] = [l.output_schema_hash, now.output_schema_hash];
+        add("TOOL_OUTPUT_SCHEMA_CHANGED", "moderate", name, `Tool [${name}] output schema changed`, o, n);
+      }
+      if (differ(l.annotations_hash, now.annotations_hash)) {
+        const [o, n] = [l.annotations_hash, now.annotations_hash];
+        const weakened = weakenedHints(l.annotations, now.annotations);
+        if (weakened.length) {
+          add(
+            "TOOL_ANNOTATIONS_CHANGED",
+            "critical",
+            name,
+            `Tool [${name}] annotations weakened: ${weakened.join(", ")}`,
+            o,
+            n,
+          );
+        } else {
+          add("TOOL_ANNOTATIONS_CHANGED", "moderate", name, `Tool [${name}] annotations changed`, o, n);
+        }
+      }
+    },
+  });
 }
 
 /** The highest severity among `items`, or undefined if there are none. */
