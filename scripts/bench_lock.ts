@@ -45,6 +45,14 @@ function bare(lists: string[], graceful = false): Promise<number> {
         } catch {
           continue;
         }
+        if (typeof msg.method === "string") {
+          // Answer server-to-client requests as mcptrust does (roots/list: no roots).
+          if (msg.id !== undefined) {
+            const result = msg.method === "roots/list" ? { roots: [] } : {};
+            child.stdin.write(JSON.stringify({ jsonrpc: "2.0", id: msg.id, result }) + "\n");
+          }
+          continue;
+        }
         if (msg.id !== step) continue;
         if (step === 0) {
           child.stdin.write(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) + "\n");
@@ -53,7 +61,12 @@ function bare(lists: string[], graceful = false): Promise<number> {
           step++;
           send(step, lists[step - 1]);
         } else if (graceful) {
-          child.on("exit", () => resolve(performance.now() - t0));
+          // The same shutdown as mcptrust's: close stdin, SIGTERM after 250 ms if still running.
+          const term = setTimeout(() => child.kill("SIGTERM"), 250);
+          child.on("exit", () => {
+            clearTimeout(term);
+            resolve(performance.now() - t0);
+          });
           child.stdin.end();
         } else {
           const ms = performance.now() - t0;

@@ -17,7 +17,12 @@ export interface StdioSessionOptions {
   timeoutMs: number;
   /** Receives warnings (stray stdout lines, unknown ids). */
   onWarning?: (message: string) => void;
-  /** Grace period before SIGTERM/SIGKILL on shutdown, in ms. Default 2000. */
+  /**
+   * How long the server may take to exit after its stdin is closed before it gets SIGTERM (and, as
+   * long again later, SIGKILL), in ms. Default 250: a scan needs nothing more from the server, and
+   * some servers never exit on EOF (server-everything with a roots-capable client keeps running), so a
+   * long grace only adds latency. The MCP spec asks for "a reasonable time" before SIGTERM.
+   */
   graceMs?: number;
   /** Line cap in bytes. Default 10 MiB. */
   maxLineBytes?: number;
@@ -116,6 +121,6 @@ export async function withStdioServer<T>(
     return await fn(client, proc);
   } finally {
     clearTimeout(timer);
-    await proc.stop(opts.graceMs ?? 2000);
+    await proc.stop(opts.graceMs ?? 250);
   }
 }
