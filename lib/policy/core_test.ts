@@ -724,48 +724,43 @@ function xorshift(seed: number): () => number {
   };
 }
 
-test("5000 items of mixed kinds and lengths all verify, and drift one by one", () => {
+test("5000 items of mixed kinds and lengths all verify, and exactly the changed ones drift", () => {
   const rnd = xorshift(20251121);
   /** Lengths spread over every scale from 0 to 16 Ki code units. */
   const len = () => Math.floor(Math.exp(rnd() * Math.log(16_385))) - 1;
   const units = ["a", "é", "中", "📄"];
   const text = (tag: string) => `${tag}:${sized(units[Math.floor(rnd() * 4)], len() & ~1)}`;
-  const allowlist: Required<Allowlist> = { tools: [], prompts: [], resources: [], templates: [] };
+  const tools: { name: string; fingerprint: string }[] = [];
+  const prompts: { name: string; fingerprint: string }[] = [];
+  const resources: { uri: string; fingerprint: string }[] = [];
+  const templates: { uriTemplate: string; fingerprint: string }[] = [];
   for (let i = 0; i < 5000; i++) {
     const fingerprint = text(`fp${i}`);
     const key = `${i}-${sized("k", len() % 3000)}`;
-    switch (i % 4) {
-      case 0:
-        allowlist.tools = [...allowlist.tools, { name: key, fingerprint }];
-        break;
-      case 1:
-        allowlist.prompts = [...allowlist.prompts, { name: key, fingerprint }];
-        break;
-      case 2:
-        allowlist.resources = [...allowlist.resources, { uri: `mem://r/${key}`, fingerprint }];
-        break;
-      default:
-        allowlist.templates = [...allowlist.templates, { uriTemplate: `x://h/${key}/{v}`, fingerprint }];
-    }
+    if (i % 4 === 0) tools.push({ name: key, fingerprint });
+    else if (i % 4 === 1) prompts.push({ name: key, fingerprint });
+    else if (i % 4 === 2) resources.push({ uri: `mem://r/${key}`, fingerprint });
+    else templates.push({ uriTemplate: `x://h/${key}/{v}`, fingerprint });
   }
+  const allowlist = { tools, prompts, resources, templates };
   const { core: c, codes, rules } = listAll(allowlist);
   assert.equal(codes.length, 5000);
   const notVerified = codes.flatMap((code, i) => code === "VERIFIED" ? [] : [`${i}:${code}`]);
   assert.deepEqual(notVerified, []);
   assert.deepEqual(rules, codes.map((_, i) => i));
-  expect(c.decideToolCall(allowlist.tools[0].name), "LOCKED", 0);
+  expect(c.decideToolCall(tools[0].name), "LOCKED", 0);
   expect(
-    c.decideResourceUri(`x://h/${allowlist.templates[1249].uriTemplate.slice(6, -4)}/v`),
+    c.decideResourceUri(`x://h/${templates[1249].uriTemplate.slice(6, -4)}/v`),
     "TEMPLATE_MATCH",
     4999,
   );
-  // Every 7th item drifts; the rest stay verified.
+  // Items whose key length is a multiple of 7 drift; the rest stay verified.
   const again = listAll(allowlist, (_kind, key, locked) => key.length % 7 === 0 ? `${locked}.` : locked);
   const expected = [
-    ...allowlist.tools.map((t) => t.name),
-    ...allowlist.prompts.map((t) => t.name),
-    ...allowlist.resources.map((t) => t.uri),
-    ...allowlist.templates.map((t) => t.uriTemplate),
+    ...tools.map((t) => t.name),
+    ...prompts.map((t) => t.name),
+    ...resources.map((t) => t.uri),
+    ...templates.map((t) => t.uriTemplate),
   ].map((key) => key.length % 7 === 0 ? "DRIFTED" : "VERIFIED");
   assert.ok(expected.includes("DRIFTED") && expected.includes("VERIFIED"));
   assert.deepEqual(again.codes, expected);
