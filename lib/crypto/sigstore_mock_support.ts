@@ -1,7 +1,7 @@
 /**
  * A local Sigstore for tests (not used by the CLI): @sigstore/mock's Fulcio, Rekor and RFC 3161
  * timestamp authority served over HTTP on 127.0.0.1, with the matching trusted root, and unsigned OIDC
- * tokens the mock Fulcio accepts. Set up as in sigstore_sign_test.ts.
+ * tokens the mock Fulcio accepts.
  *
  * @module
  */
@@ -23,6 +23,8 @@ import {
 export interface MockSigstore {
   url: string;
   trustedRoot: unknown;
+  /** "METHOD /path" of every request the mock received, in order. */
+  requests: string[];
   close(): Promise<void>;
 }
 
@@ -42,13 +44,14 @@ export async function startMockSigstore(): Promise<MockSigstore> {
   const ec = () => generateKeyPairSync("ec", { namedCurve: "P-256" });
   type Handler = (body: string) => Promise<{ statusCode: number; response: unknown; contentType?: string }>;
   const handlers = new Map<string, Handler>();
+  const requests: string[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", async () => {
-      const fn = req.method === "POST"
-        ? handlers.get(new URL(req.url ?? "/", "http://x").pathname)
-        : undefined;
+      const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
+      requests.push(`${req.method} ${path}`);
+      const fn = req.method === "POST" ? handlers.get(path) : undefined;
       if (!fn) return void res.writeHead(404).end();
       const out = await fn(Buffer.concat(chunks).toString("utf8"));
       res.writeHead(out.statusCode, { "Content-Type": out.contentType ?? "text/plain", Connection: "close" });
@@ -93,5 +96,10 @@ export async function startMockSigstore(): Promise<MockSigstore> {
       validFor,
     }],
   };
-  return { url, trustedRoot, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url,
+    trustedRoot,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -6,115 +6,16 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
-import { createHash, generateKeyPairSync } from "node:crypto";
+import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import process from "node:process";
-import {
-  fulcioHandler,
-  initializeCA,
-  initializeCTLog,
-  initializeTLog,
-  initializeTSA,
-  rekorHandler,
-  tsaHandler,
-} from "@sigstore/mock";
+import { fakeIdToken, type MockSigstore, startMockSigstore } from "./sigstore_mock_support.ts";
 import { CheckFailedError, McpTrustError } from "../errors.ts";
 import { signWithSigstore, SigstoreCheckFailedError, verifySigstoreBundle } from "./sigstore.ts";
 
 const IDENTITY = "https://github.com/mcptrust/mcptrust/.github/workflows/release.yml@refs/heads/main";
 const ISSUER = "https://token.actions.githubusercontent.com";
-
-interface MockSigstore {
-  url: string;
-  trustedRoot: unknown;
-  requests: string[];
-  close(): Promise<void>;
-}
-
-function b64(view: ArrayBufferView): string {
-  return Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString("base64");
-}
-
-/** An unsigned JWT: the mock Fulcio reads the claims without checking a signature. */
-function fakeIdToken(claims: Record<string, unknown>): string {
-  const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const now = Math.floor(Date.now() / 1000);
-  return `${enc({ alg: "none", typ: "JWT" })}.${
-    enc({ aud: "sigstore", iat: now, exp: now + 600, ...claims })
-  }.sig`;
-}
-
-async function startMockSigstore(): Promise<MockSigstore> {
-  const ec = () => generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const requests: string[] = [];
-  const handlers = new Map<
-    string,
-    (body: string) => Promise<{ statusCode: number; response: unknown; contentType?: string }>
-  >();
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", async () => {
-      const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
-      requests.push(`${req.method} ${path}`);
-      const fn = req.method === "POST" ? handlers.get(path) : undefined;
-      if (!fn) {
-        res.writeHead(404).end();
-        return;
-      }
-      const out = await fn(Buffer.concat(chunks).toString("utf8"));
-      res.writeHead(out.statusCode, { "Content-Type": out.contentType ?? "text/plain", Connection: "close" });
-      res.end(typeof out.response === "string" ? out.response : Buffer.from(out.response as Uint8Array));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-  const ctlog = await initializeCTLog(ec());
-  const ca = await initializeCA(ec(), ctlog);
-  const tlog = await initializeTLog(url, ec());
-  const tsa = await initializeTSA(ec());
-  for (const h of [fulcioHandler(ca), rekorHandler(tlog), tsaHandler(tsa)]) handlers.set(h.path, h.fn);
-
-  const validFor = { start: new Date(Date.now() - 60_000).toISOString() };
-  const trustedRoot = {
-    mediaType: "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-    tlogs: [{
-      baseUrl: url,
-      hashAlgorithm: "SHA2_256",
-      publicKey: { rawBytes: b64(tlog.publicKey), keyDetails: "PKIX_ECDSA_P256_SHA_256", validFor },
-      logId: { keyId: createHash("sha256").update(tlog.publicKey).digest("base64") },
-    }],
-    certificateAuthorities: [{
-      subject: { organization: "sigstore.mock", commonName: "sigstore" },
-      uri: url,
-      certChain: { certificates: [{ rawBytes: b64(ca.rootCertificate) }] },
-      validFor,
-    }],
-    ctlogs: [{
-      baseUrl: url,
-      hashAlgorithm: "SHA2_256",
-      publicKey: { rawBytes: b64(ctlog.publicKey), keyDetails: "PKIX_ECDSA_P256_SHA_256", validFor },
-      logId: { keyId: b64(ctlog.logID) },
-    }],
-    timestampAuthorities: [{
-      subject: { organization: "sigstore.mock", commonName: "tsa" },
-      uri: url,
-      certChain: {
-        certificates: [{ rawBytes: b64(tsa.intCertificate) }, { rawBytes: b64(tsa.rootCertificate) }],
-      },
-      validFor,
-    }],
-  };
-  return {
-    url,
-    trustedRoot,
-    requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** Sets environment variables for the duration of `fn`, restoring them afterwards. */
 async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
