@@ -55,6 +55,31 @@ function lineWriter(write: (data: string) => boolean, onBlocked: () => void): (l
   };
 }
 
+/** Unwritten bytes a peer may have queued before we stop reading from the other side. */
+const BACKPRESSURE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Stops reading `source` while `sink` has more than {@link BACKPRESSURE_BYTES} queued, until it drains.
+ * The threshold is well above the stream's highWaterMark on purpose: pausing and resuming a stream on
+ * every burst of small pipelined messages costs more than the messages (seen in Bun's stdin reader),
+ * while memory stays bounded by the threshold plus one line.
+ */
+function backpressure(
+  source: { pause(): unknown; resume(): unknown },
+  sink: { writableLength: number; once(event: "drain", fn: () => void): unknown },
+): () => void {
+  let paused = false;
+  return () => {
+    if (paused || sink.writableLength < BACKPRESSURE_BYTES) return;
+    paused = true;
+    source.pause();
+    sink.once("drain", () => {
+      paused = false;
+      source.resume();
+    });
+  };
+}
+
 /**
  * Runs the proxy until the host or the server goes away.
  *
@@ -66,14 +91,8 @@ export function runProxy(argv: readonly string[], opts: RunProxyOptions): Promis
   const serverIn = proc.child.stdin!;
   const hostIn = process.stdin;
 
-  const toHost = lineWriter((d) => process.stdout.write(d), () => {
-    serverOut.pause();
-    process.stdout.once("drain", () => serverOut.resume());
-  });
-  const toServer = lineWriter((d) => proc.write(d), () => {
-    hostIn.pause();
-    serverIn.once("drain", () => hostIn.resume());
-  });
+  const toHost = lineWriter((d) => process.stdout.write(d), backpressure(serverOut, process.stdout));
+  const toServer = lineWriter((d) => proc.write(d), backpressure(hostIn, serverIn));
 
   const session = new ProxySession({
     mode: opts.mode,
