@@ -239,10 +239,10 @@ export class ProxySession {
       return;
     }
     if (method === "initialize" && this.#phase === "fresh") this.#phase = "initializing";
-    this.#hostRequest(text, msg, rawId, method);
+    this.#hostRequest(msg, rawId, method);
   }
 
-  #hostRequest(text: string, msg: Record<string, unknown>, rawId: string, method: string): void {
+  #hostRequest(msg: Record<string, unknown>, rawId: string, method: string): void {
     const verdict = this.#o.policy.checkHostMessage(method, msg.params);
     if (!verdict.allow) {
       // Only enforce mode blocks requests; filter-only filters lists, audit-only records (reference §5.6).
@@ -287,7 +287,6 @@ export class ProxySession {
     // keys or other parser differentials), and never the host's id.
     msg.id = proxyId;
     this.#o.toServer(JSON.stringify(msg) + "\n");
-    void text;
   }
 
   #hostNotification(method: string, params: unknown): void {
