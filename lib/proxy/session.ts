@@ -89,12 +89,13 @@ export class ProxySession {
   preflightDrift: DriftItem[] = [];
 
   constructor(opts: ProxySessionOptions) {
+    // `??` rather than a spread: an option passed as undefined must not erase its default.
     this.#o = {
-      maxPending: 1024,
-      requestTtlMs: 300_000,
-      preflightTimeoutMs: 10_000,
-      maxIdBytes: 256,
       ...opts,
+      maxPending: opts.maxPending ?? 1024,
+      requestTtlMs: opts.requestTtlMs ?? 300_000,
+      preflightTimeoutMs: opts.preflightTimeoutMs ?? 10_000,
+      maxIdBytes: opts.maxIdBytes ?? 256,
     };
     this.#hostPending = new IdTable("mcpt-", { max: this.#o.maxPending, ttlMs: this.#o.requestTtlMs });
     this.#serverPending = new IdTable("mcpt-s-", { max: this.#o.maxPending, ttlMs: this.#o.requestTtlMs });
