@@ -74,6 +74,8 @@ test("options passed as undefined keep their defaults: the preflight runs and re
   h.serve();
   h.session.onHostLine(enc({ jsonrpc: "2.0", method: "notifications/initialized" }));
   h.session.onHostLine(enc({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "echo" } }));
+  // A server that takes a few milliseconds to list: within the default 10 s preflight deadline.
+  await new Promise((r) => setTimeout(r, 20));
   for (let i = 0; i < 10 && h.toHost.length < 2; i++) {
     h.serve();
     await new Promise((r) => setTimeout(r, 0));
