@@ -11,7 +11,9 @@ import { EXIT_CHECK_FAILED } from "../lib/errors.ts";
 import { readLockfile } from "../lib/lockfile/load.ts";
 import { scanServer } from "../lib/scan/scan_server.ts";
 import {
+  CLIENT_CAPABILITIES_HELP,
   out,
+  parseClientCapabilities,
   parseDuration,
   parseFormat,
   parseSeverity,
@@ -28,10 +30,14 @@ async function runCheck(
   timeoutMs: number,
   failOn: Severity,
   name: string,
+  capabilities?: Record<string, unknown>,
 ) {
   const loaded = readLockfile(lockPath);
   const argv = serverArgv(server, name);
-  const iface = await withProgress("scanning server", () => scanServer(argv, { timeoutMs, onWarning: warn }));
+  const iface = await withProgress(
+    "scanning server",
+    () => scanServer(argv, { timeoutMs, onWarning: warn, capabilities }),
+  );
   const report = compareLockfile(loaded, iface);
   const version = loaded.version === "3" ? loaded.lockfile.lockFileVersion : loaded.lockfile.version;
   return judgeDrift(report, {
@@ -56,6 +62,7 @@ export function checkCommand() {
     .addOption(
       new Option("--format <format>", "text or json").argParser(parseFormat).default("text" as const),
     )
+    .option("--client-capabilities <list>", CLIENT_CAPABILITIES_HELP, parseClientCapabilities)
     .option("-t, --timeout <duration>", "deadline for the scan (e.g. 10s)", parseDuration, 10_000)
     .passThroughOptions()
     .addHelpText(
@@ -71,7 +78,8 @@ a raised risk level), info (risk lowered, server version).
 Exit codes: 0 pass, 1 drift at or above --fail-on, 2 operational error.`,
     )
     .action(async (server, opts) => {
-      const r = await runCheck(server, opts.lockfile ?? opts.lock, opts.timeout, opts.failOn, "check");
+      const lockPath = opts.lockfile ?? opts.lock;
+      const r = await runCheck(server, lockPath, opts.timeout, opts.failOn, "check", opts.clientCapabilities);
       await out(opts.format === "json" ? JSON.stringify(r, null, 2) + "\n" : renderCheckText(r));
       if (r.outcome === "FAIL") process.exitCode = EXIT_CHECK_FAILED;
     });
@@ -87,11 +95,13 @@ export function diffCommand() {
     .addOption(
       new Option("--format <format>", "text or json").argParser(parseFormat).default("text" as const),
     )
+    .option("--client-capabilities <list>", CLIENT_CAPABILITIES_HELP, parseClientCapabilities)
     .option("-t, --timeout <duration>", "deadline for the scan (e.g. 10s)", parseDuration, 10_000)
     .passThroughOptions()
     .addHelpText("after", "\nExit codes: 0 no changes, 1 changes found, 2 operational error.")
     .action(async (server, opts) => {
-      const r = await runCheck(server, opts.lock ?? opts.lockfile, opts.timeout, "info", "diff");
+      const lockPath = opts.lock ?? opts.lockfile;
+      const r = await runCheck(server, lockPath, opts.timeout, "info", "diff", opts.clientCapabilities);
       await out(opts.format === "json" ? JSON.stringify(r, null, 2) + "\n" : renderDiffText(r));
       if (r.drift.length) process.exitCode = EXIT_CHECK_FAILED;
     });

@@ -13,7 +13,15 @@ import { planLock } from "../lib/lockfile/plan_lock.ts";
 import type { LockfileV3 } from "../lib/lockfile/types.ts";
 import { scanServer } from "../lib/scan/scan_server.ts";
 import { GENERATOR } from "../lib/version.ts";
-import { parseDuration, SERVER_ARGS_HELP, serverArgv, warn, withProgress } from "./options.ts";
+import {
+  CLIENT_CAPABILITIES_HELP,
+  parseClientCapabilities,
+  parseDuration,
+  SERVER_ARGS_HELP,
+  serverArgv,
+  warn,
+  withProgress,
+} from "./options.ts";
 import process from "node:process";
 
 /** A one-paragraph summary of what a lockfile pins. */
@@ -40,6 +48,7 @@ export function lockCommand() {
     .argument("[server...]", SERVER_ARGS_HELP)
     .option("-o, --output <file>", "lockfile to write", "mcp-lock.json")
     .option("-f, --force", "overwrite a lockfile the server has drifted from (after you reviewed the drift)")
+    .option("--client-capabilities <list>", CLIENT_CAPABILITIES_HELP, parseClientCapabilities)
     .option("-t, --timeout <duration>", "deadline for the scan (e.g. 10s)", parseDuration, 10_000)
     .option("--v3", "accepted for Go compatibility; v3 is always written")
     .passThroughOptions()
@@ -61,7 +70,12 @@ Exit codes: 0 written or up to date, 1 drift (not written), 2 operational error.
       if (existsSync(opts.output)) existing = readLockfile(opts.output);
       const iface = await withProgress(
         "scanning server",
-        () => scanServer(argv, { timeoutMs: opts.timeout, onWarning: warn }),
+        () =>
+          scanServer(argv, {
+            timeoutMs: opts.timeout,
+            onWarning: warn,
+            capabilities: opts.clientCapabilities,
+          }),
       );
       const fresh = buildLockfile(iface, { generator: GENERATOR, updatedAt: nowRfc3339() });
       const plan = planLock(existing, fresh, iface, opts.force === true);

@@ -83,3 +83,33 @@ export function out(text: string): Promise<void> {
 /** Shared help text describing the `--` convention. */
 export const SERVER_ARGS_HELP =
   "the server command after `--`, run exactly as given (no shell, no re-splitting; arguments with spaces survive)";
+
+/** The capabilities `--client-capabilities` may name (MCP spec "Client Features"). */
+const CLIENT_CAPABILITIES: Record<string, unknown> = {
+  roots: { listChanged: false },
+  sampling: {},
+  elicitation: {},
+};
+
+/**
+ * Parses `--client-capabilities`: a comma-separated subset of roots, sampling, elicitation, or "none".
+ * Servers may list different tools to hosts with different capabilities, so lock with what your host
+ * declares.
+ */
+export function parseClientCapabilities(text: string): Record<string, unknown> {
+  if (text.trim() === "none") return {};
+  const out: Record<string, unknown> = {};
+  for (const name of text.split(",").map((s) => s.trim()).filter(Boolean)) {
+    if (!(name in CLIENT_CAPABILITIES)) {
+      throw new InvalidArgumentError(
+        `expected roots, sampling, elicitation (comma-separated) or none, got ${JSON.stringify(name)}`,
+      );
+    }
+    out[name] = CLIENT_CAPABILITIES[name];
+  }
+  return out;
+}
+
+/** Help text of `--client-capabilities`. */
+export const CLIENT_CAPABILITIES_HELP =
+  "capabilities to declare to the server, as your host does: roots,sampling,elicitation (default) or none";

@@ -6,7 +6,16 @@
 import { Command, Option } from "@commander-js/extra-typings";
 import { buildScanReport, renderScanText } from "../lib/scan/report.ts";
 import { scanServer } from "../lib/scan/scan_server.ts";
-import { out, parseDuration, parseFormat, SERVER_ARGS_HELP, serverArgv, withProgress } from "./options.ts";
+import {
+  CLIENT_CAPABILITIES_HELP,
+  out,
+  parseClientCapabilities,
+  parseDuration,
+  parseFormat,
+  SERVER_ARGS_HELP,
+  serverArgv,
+  withProgress,
+} from "./options.ts";
 
 /** Builds the `scan` command. */
 export function scanCommand() {
@@ -15,6 +24,7 @@ export function scanCommand() {
       "Start an MCP server, list its tools, prompts, resources and templates, and report their risk.",
     )
     .argument("[server...]", SERVER_ARGS_HELP)
+    .option("--client-capabilities <list>", CLIENT_CAPABILITIES_HELP, parseClientCapabilities)
     .option(
       "-t, --timeout <duration>",
       "deadline for the whole scan (e.g. 10s, 500ms)",
@@ -44,7 +54,12 @@ Exit codes: 0 scanned, 2 the server could not be scanned (the message says why).
       const warnings: string[] = [];
       const iface = await withProgress(
         "scanning server",
-        () => scanServer(argv, { timeoutMs: opts.timeout, onWarning: (w) => warnings.push(w) }),
+        () =>
+          scanServer(argv, {
+            timeoutMs: opts.timeout,
+            onWarning: (w) => warnings.push(w),
+            capabilities: opts.clientCapabilities,
+          }),
       );
       const report = buildScanReport(iface, warnings);
       await out(opts.format === "text" ? renderScanText(report) : JSON.stringify(report, null, 2) + "\n");

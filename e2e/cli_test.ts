@@ -244,3 +244,32 @@ test("a malformed lockfile is an operational error naming the file and the field
   assert.equal(r.code, 2);
   assert.match(r.stderr, /mcp-lock\.proxy\.v3\.json.*malformed.*tools\.safe_tool/);
 });
+
+test("--client-capabilities: the lock sees what a host with those capabilities sees", async () => {
+  const dir = tempDir();
+  const full = join(dir, "full.json");
+  const bare = join(dir, "bare.json");
+  assert.equal((await run(["lock", "-o", full, "--", ...serverEverything()])).code, 0);
+  assert.equal(
+    (await run(["lock", "-o", bare, "--client-capabilities", "none", "--", ...serverEverything()])).code,
+    0,
+  );
+  const tools = (p: string) => Object.keys(JSON.parse(readFileSync(p, "utf8")).tools);
+  // server-everything offers its roots, sampling and elicitation tools only to clients that declare them.
+  assert.ok(tools(full).includes("get-roots-list"));
+  assert.ok(!tools(bare).includes("get-roots-list"));
+  assert.ok(tools(bare).length < tools(full).length);
+  const check = await run([
+    "check",
+    "--lock",
+    bare,
+    "--client-capabilities",
+    "none",
+    "--",
+    ...serverEverything(),
+  ]);
+  assert.equal(check.code, 0, check.stdout);
+  const bad = await run(["scan", "--client-capabilities", "telepathy", "--", ...serverEverything()]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /roots, sampling, elicitation/);
+});

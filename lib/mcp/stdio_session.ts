@@ -6,7 +6,7 @@
  * @module
  */
 import { McpTrustError } from "../errors.ts";
-import { McpClient } from "./client.ts";
+import { McpClient, type McpClientOptions } from "./client.ts";
 import { isObject, type JsonRpcMessage } from "./jsonrpc.ts";
 import { LineReader, MAX_LINE_BYTES } from "./line_reader.ts";
 import { ServerProcess } from "./server_process.ts";
@@ -26,6 +26,8 @@ export interface StdioSessionOptions {
   graceMs?: number;
   /** Line cap in bytes. Default 10 MiB. */
   maxLineBytes?: number;
+  /** Client capabilities to declare in initialize (see {@link McpClientOptions.capabilities}). */
+  capabilities?: Record<string, unknown>;
 }
 
 const decoder = new TextDecoder();
@@ -46,7 +48,11 @@ export async function withStdioServer<T>(
   let validMessages = 0;
   let strayLines = 0;
   let firstStray = "";
-  const client = new McpClient({ send: (line) => proc.write(line), onWarning: warn });
+  const client = new McpClient({
+    send: (line) => proc.write(line),
+    onWarning: warn,
+    capabilities: opts.capabilities,
+  });
 
   const reader = new LineReader({
     onLine(bytes) {

@@ -14,6 +14,11 @@ export interface ScanOptions {
   timeoutMs: number;
   /** Receives non-fatal warnings. */
   onWarning?: (message: string) => void;
+  /**
+   * Client capabilities to declare, so the scan sees what a given host sees. Default: roots, sampling
+   * and elicitation, what full-featured hosts declare (lib/mcp/client.ts HOST_LIKE_CAPABILITIES).
+   */
+  capabilities?: Record<string, unknown>;
 }
 
 /**
@@ -23,7 +28,8 @@ export interface ScanOptions {
  */
 export function scanServer(argv: readonly string[], opts: ScanOptions): Promise<ServerInterface> {
   const warn = opts.onWarning ?? (() => {});
-  return withStdioServer(argv, { timeoutMs: opts.timeoutMs, onWarning: warn }, async (client) => {
+  const session = { timeoutMs: opts.timeoutMs, onWarning: warn, capabilities: opts.capabilities };
+  return withStdioServer(argv, session, async (client) => {
     await client.initialize({ name: "mcptrust", version: VERSION });
     return await listInterface(client, {}, warn);
   });
