@@ -6,7 +6,7 @@
  * @module
  */
 import { McpTrustError } from "../errors.ts";
-import { McpClient, type McpClientOptions } from "./client.ts";
+import { McpClient } from "./client.ts";
 import { isObject, type JsonRpcMessage } from "./jsonrpc.ts";
 import { LineReader, MAX_LINE_BYTES } from "./line_reader.ts";
 import { ServerProcess } from "./server_process.ts";
@@ -26,7 +26,7 @@ export interface StdioSessionOptions {
   graceMs?: number;
   /** Line cap in bytes. Default 10 MiB. */
   maxLineBytes?: number;
-  /** Client capabilities to declare in initialize (see {@link McpClientOptions.capabilities}). */
+  /** Client capabilities to declare in initialize (see McpClientOptions.capabilities in client.ts). */
   capabilities?: Record<string, unknown>;
 }
 
