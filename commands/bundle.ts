@@ -16,7 +16,7 @@ import { buildBundle } from "../lib/bundle/export.ts";
 import { bundleReportJson, bundleReportText } from "../lib/bundle/report.ts";
 import { verifyBundle } from "../lib/bundle/verify.ts";
 import { BUNDLE_ZIP_LIMITS } from "../lib/bundle/zip_read.ts";
-import { out, parseFormat } from "./options.ts";
+import { out, outJsonFailure, parseFormat } from "./options.ts";
 import { DEFAULT_LOCKFILE } from "./sign.ts";
 import { DEFAULT_PUBLIC_KEY, identityOptions, trustFlagsFrom, type TrustOptionValues } from "./verify.ts";
 
@@ -139,20 +139,7 @@ Exit codes: 0 valid, 1 invalid (altered, unsafe, incomplete, or another signer),
         );
       } catch (err) {
         if (o.format === "json" && err instanceof McpTrustError) {
-          await out(
-            JSON.stringify(
-              {
-                valid: false,
-                exitCode: err.exitCode,
-                error: err.message,
-                hint: err.hint,
-                bundle: { path: bundlePath },
-              },
-              null,
-              2,
-            ) +
-              "\n",
-          );
+          await outJsonFailure(err, { valid: false, bundle: { path: bundlePath } });
         }
         throw err;
       }

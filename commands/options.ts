@@ -80,6 +80,16 @@ export function out(text: string): Promise<void> {
   });
 }
 
+/**
+ * For `--format json`: prints the failure as a JSON object (`fields`, then `exitCode`, `error` and
+ * `hint`) so tools get a verdict on stdout even when the command fails; main.ts still prints the
+ * one-line error to stderr and exits with `err.exitCode`.
+ */
+export function outJsonFailure(err: McpTrustError, fields: Record<string, unknown>): Promise<void> {
+  const body = { ...fields, exitCode: err.exitCode, error: err.message, hint: err.hint };
+  return out(JSON.stringify(body, null, 2) + "\n");
+}
+
 /** Shared help text describing the `--` convention. */
 export const SERVER_ARGS_HELP =
   "the server command after `--`, run exactly as given (no shell, no re-splitting; arguments with spaces survive)";

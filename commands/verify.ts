@@ -11,7 +11,7 @@ import type { TrustFlags } from "../lib/crypto/trust.ts";
 import { readSignatureBytes, verifyLockfile } from "../lib/crypto/verifier.ts";
 import { readInputFile } from "../lib/crypto/read_input.ts";
 import { MAX_LOCKFILE_BYTES } from "../lib/crypto/signed_document.ts";
-import { out, parseFormat } from "./options.ts";
+import { out, outJsonFailure, parseFormat } from "./options.ts";
 import { lockfileArg } from "./sign.ts";
 
 /** Default public key path for `verify`. */
@@ -145,20 +145,8 @@ Examples:
         );
       } catch (err) {
         if (o.format === "json" && err instanceof McpTrustError) {
-          await out(
-            JSON.stringify(
-              {
-                verified: false,
-                exitCode: err.exitCode,
-                error: err.message,
-                hint: err.hint,
-                lockfile: { path: lockPath },
-                signature: { path: sigPath },
-              },
-              null,
-              2,
-            ) + "\n",
-          );
+          const fields = { verified: false, lockfile: { path: lockPath }, signature: { path: sigPath } };
+          await outJsonFailure(err, fields);
         }
         throw err;
       }
