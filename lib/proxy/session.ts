@@ -141,10 +141,8 @@ export class ProxySession {
   onHostLine(bytes: Uint8Array): void {
     if (isBlank(bytes)) return; // blank lines carry nothing; the session goes on
     const text = decoder.decode(bytes);
-    let msg: unknown;
-    try {
-      msg = JSON.parse(text);
-    } catch {
+    const msg = tryParse(text);
+    if (msg === INVALID) {
       this.#o.log.write({
         level: "warn",
         event: "host.invalid_json",
@@ -392,27 +390,19 @@ export class ProxySession {
 
   #serverResponse(text: string, shape: MessageShape, idSpan: [number, number]): void {
     const rawId = text.slice(idSpan[0], idSpan[1]);
+    // Parsed once, here: the structural scan does not validate, and a malformed answer must not reach
+    // the host; initialize, list and result-plus-error answers then use the parsed message.
+    const msg = tryParse(text);
     if (rawId.startsWith(`"${PREFLIGHT_PREFIX}`)) {
-      let msg: unknown;
-      try {
-        msg = JSON.parse(text);
-      } catch {
-        return this.#o.log.write({
+      if (isObject(msg)) this.#preflight.handleMessage(msg);
+      else {this.#o.log.write({
           level: "warn",
           event: "server.invalid_json",
           reason: "unparseable preflight response",
-        });
-      }
-      this.#preflight.handleMessage(msg as Record<string, unknown>);
+        });}
       return;
     }
-    let id: unknown;
-    try {
-      id = JSON.parse(rawId);
-    } catch {
-      id = undefined;
-    }
-    const entry = this.#hostPending.take(id);
+    const entry = this.#hostPending.take(tryParse(rawId));
     if (!entry) {
       this.#o.log.write({
         level: "warn",
@@ -423,8 +413,7 @@ export class ProxySession {
       return;
     }
     const { rawId: hostRawId, listKind } = entry.meta!;
-    if (!listKind && !isValidJson(text)) {
-      // The structural scan does not validate; a malformed answer must not reach the host.
+    if (!isObject(msg)) {
       this.#o.log.write({
         level: "warn",
         event: "server.invalid_json",
@@ -438,9 +427,7 @@ export class ProxySession {
     }
     if (entry.method === "initialize") {
       if (shape.hasResult && !shape.hasError) {
-        try {
-          this.initializeSeen((JSON.parse(text) as Record<string, unknown>).result);
-        } catch { /* forwarded as is; the host will see the malformed result */ }
+        this.initializeSeen(msg.result);
       } else if (this.#phase === "initializing") {
         // The server refused initialize: nothing was verified, so waiting requests are decided as they are.
         this.#phase = "fresh";
@@ -450,12 +437,6 @@ export class ProxySession {
     if (shape.hasError || !listKind) {
       // A response with both result and error is answered as the error (reference §5.4).
       if (shape.hasError && shape.hasResult) {
-        let msg: Record<string, unknown>;
-        try {
-          msg = JSON.parse(text);
-        } catch {
-          return this.#o.log.write({ level: "warn", event: "server.invalid_json", method: entry.method });
-        }
         delete msg.result;
         msg.id = 0;
         const line = JSON.stringify(msg);
@@ -465,29 +446,10 @@ export class ProxySession {
       this.#o.toHost(splice(text, idSpan, hostRawId) + "\n");
       return;
     }
-    this.#listResponse(text, entry.method, listKind!, hostRawId);
+    this.#listResponse(msg, entry.method, listKind!, hostRawId);
   }
 
-  #listResponse(text: string, method: string, kind: ItemKind, hostRawId: string): void {
-    let msg: Record<string, unknown>;
-    try {
-      msg = JSON.parse(text);
-    } catch {
-      this.#o.log.write({
-        level: "warn",
-        event: "server.invalid_json",
-        method,
-        reason: "unparseable list result dropped",
-      });
-      this.#o.toHost(
-        errorLine(
-          hostRawId,
-          ErrorCode.InternalError,
-          "MCPTRUST: the server's list result was not valid JSON",
-        ),
-      );
-      return;
-    }
+  #listResponse(msg: Record<string, unknown>, method: string, kind: ItemKind, hostRawId: string): void {
     const result = msg.result;
     const key = LIST_KINDS[method].key;
     if (isObject(result) && Array.isArray(result[key])) {
@@ -527,10 +489,8 @@ export class ProxySession {
 
   /** Server requests, notifications, and anything malformed. */
   #serverOther(text: string): void {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(text);
-    } catch {
+    const msg = tryParse(text);
+    if (msg === INVALID) {
       this.#o.log.write({
         level: "warn",
         event: "server.invalid_json",
@@ -781,12 +741,15 @@ function isBlank(bytes: Uint8Array): boolean {
   return true;
 }
 
-function isValidJson(text: string): boolean {
+/** What {@link tryParse} returns for text that is not JSON. */
+const INVALID: unique symbol = Symbol("invalid JSON");
+
+/** JSON.parse, or {@link INVALID} instead of an exception. */
+function tryParse(text: string): unknown {
   try {
-    JSON.parse(text);
-    return true;
+    return JSON.parse(text);
   } catch {
-    return false;
+    return INVALID;
   }
 }
 
