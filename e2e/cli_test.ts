@@ -77,7 +77,13 @@ test("check catches each drift with the right type and severity, and the exit co
   const cases: [string, string, string, number][] = [
     ["drift_tool_added", "TOOL_ADDED", "critical", 1],
     ["drift_tool_removed", "TOOL_REMOVED", "critical", 1],
-    ["drift_description_changed", "TOOL_CHANGED", "moderate", 0],
+    // A description that now carries instructions is poisoned: critical, so the default gate fails.
+    ["drift_description_changed", "TOOL_CHANGED", "critical", 1],
+    ["drift_description_reworded", "TOOL_CHANGED", "moderate", 0],
+    // Members outside the Go hashes (_meta, icons), the server identity and its instructions are pinned.
+    ["drift_tool_meta_changed", "TOOL_MEMBERS_CHANGED", "moderate", 0],
+    ["drift_server_info_changed", "SERVER_INFO_CHANGED", "moderate", 0],
+    ["drift_instructions_poisoned", "SERVER_INSTRUCTIONS_CHANGED", "critical", 1],
     ["drift_schema_changed", "TOOL_CHANGED", "critical", 1],
     ["drift_annotation_weakened", "TOOL_ANNOTATIONS_CHANGED", "critical", 1],
     ["drift_annotation_moderate", "TOOL_ANNOTATIONS_CHANGED", "moderate", 0],
@@ -207,9 +213,16 @@ test("lock of the golden fixture reproduces the Go golden lockfile's hashes", as
   const golden = JSON.parse(
     readFileSync(join(ROOT, "testdata/vectors/mcptrust/golden/mcp-lock.v3.json"), "utf8"),
   );
-  assert.deepEqual(ours.prompts, golden.prompts);
-  assert.deepEqual(ours.resources.templates, golden.resources.templates);
-  assert.deepEqual(ours.tools, golden.tools);
+  // Our member hashes are extensions a Go reader ignores; every Go field is reproduced exactly.
+  const withoutMembers = <T>(o: Record<string, T & { members?: unknown }>) =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, { ...v, members: undefined }]));
+  const norm = (x: unknown) => JSON.parse(JSON.stringify(x));
+  assert.deepEqual(norm(withoutMembers(ours.prompts.definitions)), golden.prompts.definitions);
+  assert.deepEqual(
+    norm(ours.resources.templates.map((t: object) => ({ ...t, members: undefined }))),
+    golden.resources.templates,
+  );
+  assert.deepEqual(norm(withoutMembers(ours.tools)), golden.tools);
 });
 
 test("check of a v2 lockfile compares tools and says what it cannot compare", async () => {

@@ -506,3 +506,106 @@ for (const mode of ["--audit-only", "--filter-only"]) {
     assert.ok(entries.some((e) => e.event === "would_block" && e.identifier === "read_file"));
   });
 }
+
+// ------------------------------------------- what reaches the model is pinned (instructions, identity, members)
+
+test("instructions: the locked ones pass unchanged (server-everything); rewritten ones never reach the host", async () => {
+  const lock = await lockServer(DIR, "everything-instr", serverEverything());
+  const direct = await withHost(serverEverything(), (h) => Promise.resolve(h.client.getInstructions()), {
+    direct: true,
+  });
+  assert.ok(direct && direct.length > 0);
+  await withHost(
+    ["--lock", lock, "--", ...serverEverything()],
+    ({ client }) => Promise.resolve(assert.equal(client.getInstructions(), direct)),
+  );
+
+  const base = await lockBase();
+  const log = join(DIR, "instructions.log");
+  await withHost(
+    [
+      "--lock",
+      base,
+      "--fail-on",
+      "none",
+      "--log-output",
+      log,
+      "--",
+      ...fixture("drift_instructions_poisoned"),
+    ],
+    async ({ client }) => {
+      assert.equal(client.getInstructions(), undefined);
+      // The rest of the session works: only the unpinned text was held back.
+      const r = await client.callTool({ name: "read_file", arguments: { path: "x" } });
+      assert.match(textOf(r), /tool read_file called/);
+    },
+  );
+  const replaced = auditLog(log).filter((e) => e.event === "replace");
+  assert.ok(replaced.some((e) => /instructions/.test(e.reason)), JSON.stringify(replaced));
+});
+
+test("serverInfo: a changed identity (title, websiteUrl, an unknown member) is replaced by the locked one", async () => {
+  const lock = await lockBase();
+  await withHost(
+    ["--lock", lock, "--fail-on", "none", "--", ...fixture("drift_server_info_changed")],
+    ({ client }) =>
+      Promise.resolve(
+        assert.deepEqual(client.getServerVersion(), { name: "fixture-server", version: "1.0.0" }),
+      ),
+  );
+  // Unchanged identity passes as is.
+  await withHost(
+    ["--lock", lock, "--", ...fixture("base")],
+    ({ client }) =>
+      Promise.resolve(
+        assert.deepEqual(client.getServerVersion(), { name: "fixture-server", version: "1.0.0" }),
+      ),
+  );
+});
+
+test("members: a tool whose _meta and icons changed after approval is filtered and denied", async () => {
+  const lock = await lockBase();
+  await withHost(
+    ["--lock", lock, "--fail-on", "none", "--", ...fixture("drift_tool_meta_changed")],
+    async ({ client }) => {
+      const names = (await allTools(client)).map((t) => t.name);
+      assert.ok(!names.includes("read_file"), names.join(","));
+      assert.ok(names.includes("write_file"));
+      const msg = await rejectsWith(client.callTool({ name: "read_file", arguments: { path: "x" } }), -32001);
+      assert.match(msg, /^MCPTRUST_DENIED: .*read_file/);
+    },
+  );
+});
+
+test("members: with a Go-format lockfile (no member hashes) only the members it pins reach the host", async () => {
+  const lock = await lockBase();
+  // The Go tool's v3: tool description and schema hashes only, no extensions.
+  const goLock = editLock(lock, "go", (doc) => {
+    delete doc.resources.static;
+    for (const k of ["version", "title", "websiteUrl", "infoMembers", "instructionsHash"]) {
+      delete doc.server[k];
+    }
+    for (const t of Object.values(doc.tools) as Json[]) {
+      for (const k of Object.keys(t)) {
+        if (!["description_hash", "input_schema_hash", "risk_level"].includes(k)) delete t[k];
+      }
+    }
+    for (const p of Object.values(doc.prompts.definitions) as Json[]) {
+      delete p.members;
+      delete p.titleHash;
+    }
+    for (const t of doc.resources.templates) delete t.members;
+  });
+  await withHost(
+    ["--lock", goLock, "--fail-on", "none", "--", ...fixture("drift_tool_meta_changed")],
+    async ({ client }) => {
+      const tools = await allTools(client);
+      const read = tools.find((t) => t.name === "read_file");
+      assert.ok(read, "read_file's pinned members did not change, so it passes");
+      assert.deepEqual(Object.keys(read).sort(), ["description", "inputSchema", "name"]);
+      for (const t of tools) {
+        for (const k of Object.keys(t)) assert.ok(["description", "inputSchema", "name"].includes(k), k);
+      }
+    },
+  );
+});

@@ -8,10 +8,11 @@
  *
  * @module
  */
-import { lockPrompt, lockResource, lockTemplate, lockTool } from "../lockfile/build.ts";
+import { lockPrompt, lockResource, lockServer, lockTemplate, lockTool } from "../lockfile/build.ts";
 import { compareCodePoints } from "../lockfile/canonical.ts";
 import type { LoadedLockfile } from "../lockfile/load.ts";
-import type { AnnotationHints, ToolLock } from "../lockfile/types.ts";
+import { changedMembers } from "../lockfile/members.ts";
+import type { AnnotationHints, Digest, LockfileV3, ToolLock } from "../lockfile/types.ts";
 import type { ServerInterface } from "../mcp/types.ts";
 import type { DriftItem, DriftReport, DriftType, Severity } from "./types.ts";
 
@@ -91,6 +92,53 @@ function pairUp<L, T>(
 const differ = (a: string | undefined, b: string | undefined) => (a ?? "") !== (b ?? "");
 
 /**
+ * The suspicious-text findings of `field` that the live text has and the locked text did not (codes as
+ * lib/scan/suspicious_text.ts findingCodes writes them). A lockfile without finding codes (the Go
+ * tool's, an older mcptrust) counts as "no findings", so every finding of a changed text is new.
+ */
+export function introducedFindings(
+  locked: readonly string[] | undefined,
+  live: readonly string[] | undefined,
+  field: string,
+): string[] {
+  const had = new Set(locked ?? []);
+  return (live ?? []).filter((c) => c.startsWith(field + ":") && !had.has(c)).map((c) =>
+    c.slice(field.length + 1)
+  );
+}
+
+/**
+ * Severity and message suffix of a changed text: critical when the change introduces a suspicious-text
+ * finding (instruction-like text, hidden characters), which is how a poisoned description looks; plain
+ * rewording stays `base`.
+ */
+function textChange(
+  base: Severity,
+  locked: readonly string[] | undefined,
+  live: readonly string[] | undefined,
+  fields: readonly string[],
+): { severity: Severity; suffix: string } {
+  const found = fields.flatMap((f) => introducedFindings(locked, live, f).map((c) => `${f}: ${c}`));
+  if (!found.length) return { severity: base, suffix: "" };
+  return { severity: "critical", suffix: ` and now contains suspicious text (${found.join("; ")})` };
+}
+
+/** Reports members changed beyond those already reported by name (`reported`), as one moderate item. */
+function memberDrift(
+  add: Add,
+  type: DriftType,
+  what: string,
+  id: string,
+  locked: Record<string, Digest> | undefined,
+  live: Record<string, Digest> | undefined,
+  reported: readonly string[],
+): void {
+  if (locked === undefined || live === undefined) return;
+  const rest = changedMembers(locked, live).filter((m) => !reported.includes(m));
+  if (rest.length) add(type, "moderate", id, `${what} [${id}] members changed: ${rest.join(", ")}`);
+}
+
+/**
  * Compares `loaded` with `live`.
  *
  * @returns the drift items in a stable order (section, identifier, type) and what could not be compared
@@ -126,6 +174,7 @@ export function compareLockfile(loaded: LoadedLockfile, live: ServerInterface): 
     if (ext && was !== undefined && now !== undefined && was !== now) {
       add("SERVER_VERSION_CHANGED", "info", server, `Server version changed from ${was} to ${now}`);
     }
+    compareServer(lock.server, live, add, notCompared);
 
     pairUp(Object.entries(lock.prompts.definitions), live.prompts, (p) => p.name, {
       removed: (name) =>
@@ -144,27 +193,33 @@ export function compareLockfile(loaded: LoadedLockfile, live: ServerInterface): 
             now.argumentsHash,
           );
         }
+        const reported = now.argumentsHash !== l.argumentsHash ? ["arguments"] : [];
         // The Go tool compares a description only when the lockfile has one.
         if (differ(l.descriptionHash, now.descriptionHash) && (ext || l.descriptionHash)) {
+          const t = textChange("moderate", l.textFindings, now.textFindings, ["description"]);
           add(
             "PROMPT_DESC_CHANGED",
-            "moderate",
+            t.severity,
             name,
-            `Prompt [${name}] description changed`,
+            `Prompt [${name}] description changed${t.suffix}`,
             l.descriptionHash,
             now.descriptionHash,
           );
+          reported.push("description");
         }
         if (ext && differ(l.titleHash, now.titleHash)) {
+          const t = textChange("moderate", l.textFindings, now.textFindings, ["title"]);
           add(
             "PROMPT_TITLE_CHANGED",
-            "moderate",
+            t.severity,
             name,
-            `Prompt [${name}] title changed`,
+            `Prompt [${name}] title changed${t.suffix}`,
             l.titleHash,
             now.titleHash,
           );
+          reported.push("title");
         }
+        memberDrift(add, "PROMPT_MEMBERS_CHANGED", "Prompt", name, l.members, now.members, reported);
       },
     });
 
@@ -189,9 +244,18 @@ export function compareLockfile(loaded: LoadedLockfile, live: ServerInterface): 
               now.templateHash,
             );
           }
+          const reported = now.templateHash !== l.templateHash ? ["mimeType"] : [];
           if (ext && (differ(l.nameHash, now.nameHash) || differ(l.descriptionHash, now.descriptionHash))) {
-            add("TEMPLATE_DESC_CHANGED", "moderate", u, `Template [${u}] name or description changed`);
+            const t = textChange("moderate", l.textFindings, now.textFindings, ["name", "description"]);
+            add(
+              "TEMPLATE_DESC_CHANGED",
+              t.severity,
+              u,
+              `Template [${u}] name or description changed${t.suffix}`,
+            );
+            reported.push("name", "description");
           }
+          memberDrift(add, "TEMPLATE_MEMBERS_CHANGED", "Template", u, l.members, now.members, reported);
         },
       },
     );
@@ -205,10 +269,14 @@ export function compareLockfile(loaded: LoadedLockfile, live: ServerInterface): 
           const now = lockResource(r);
           const fields = (["nameHash", "descriptionHash", "mimeTypeHash"] as const).filter((k) =>
             differ(l[k], now[k])
-          );
-          if (fields.length) {
-            const what = fields.map((k) => k.replace("Hash", "")).join(", ");
-            add("RESOURCE_CHANGED", "moderate", u, `Resource [${u}] ${what} changed`);
+          ).map((k) => k.replace("Hash", ""));
+          const members = l.members !== undefined && now.members !== undefined
+            ? changedMembers(l.members, now.members).filter((m) => !fields.includes(m))
+            : [];
+          const all = [...fields, ...members];
+          if (all.length) {
+            const t = textChange("moderate", l.textFindings, now.textFindings, ["name", "description"]);
+            add("RESOURCE_CHANGED", t.severity, u, `Resource [${u}] ${all.join(", ")} changed${t.suffix}`);
           }
         },
       });
@@ -244,15 +312,18 @@ function compareTools(
     added: (name) => add("TOOL_ADDED", "critical", name, `Tool [${name}] has been added to the server`),
     changed(name, l, t) {
       const now = lockTool(t);
+      const reported: string[] = [];
       if (now.description_hash !== l.description_hash) {
+        const tc = textChange("moderate", l.text_findings, now.text_findings, ["description"]);
         add(
           "TOOL_CHANGED",
-          "moderate",
+          tc.severity,
           name,
-          `Tool [${name}] description changed`,
+          `Tool [${name}] description changed${tc.suffix}`,
           l.description_hash,
           now.description_hash,
         );
+        reported.push("description");
       }
       if (now.input_schema_hash !== l.input_schema_hash) {
         const how = `${truncHash(l.input_schema_hash)} → ${truncHash(now.input_schema_hash)}`;
@@ -264,6 +335,7 @@ function compareTools(
           l.input_schema_hash,
           now.input_schema_hash,
         );
+        reported.push("inputSchema");
       }
       const [was, is] = [RISK_RANK[l.risk_level], RISK_RANK[now.risk_level]];
       if (is !== was) {
@@ -272,20 +344,24 @@ function compareTools(
       }
       if (!ext) return;
       if (differ(l.title_hash, now.title_hash)) {
+        const tc = textChange("moderate", l.text_findings, now.text_findings, ["title"]);
         add(
           "TOOL_TITLE_CHANGED",
-          "moderate",
+          tc.severity,
           name,
-          `Tool [${name}] title changed`,
+          `Tool [${name}] title changed${tc.suffix}`,
           l.title_hash,
           now.title_hash,
         );
+        reported.push("title");
       }
       if (differ(l.output_schema_hash, now.output_schema_hash)) {
         const [o, n] = [l.output_schema_hash, now.output_schema_hash];
         add("TOOL_OUTPUT_SCHEMA_CHANGED", "moderate", name, `Tool [${name}] output schema changed`, o, n);
+        reported.push("outputSchema");
       }
       if (differ(l.annotations_hash, now.annotations_hash)) {
+        reported.push("annotations");
         const [o, n] = [l.annotations_hash, now.annotations_hash];
         const weakened = weakenedHints(l.annotations, now.annotations);
         if (weakened.length) {
@@ -301,8 +377,49 @@ function compareTools(
           add("TOOL_ANNOTATIONS_CHANGED", "moderate", name, `Tool [${name}] annotations changed`, o, n);
         }
       }
+      memberDrift(add, "TOOL_MEMBERS_CHANGED", "Tool", name, l.members, now.members, reported);
     },
   });
+}
+
+/**
+ * Server identity and instructions (extensions). Only compared when the lockfile pins them
+ * (`server.infoMembers`, which this tool always writes); otherwise noted as not compared.
+ */
+function compareServer(
+  locked: LockfileV3["server"],
+  live: ServerInterface,
+  add: Add,
+  notCompared: string[],
+): void {
+  if (locked.infoMembers === undefined) {
+    notCompared.push(
+      "server instructions and identity (title, icons, websiteUrl) (the lockfile was written without them; re-lock with this tool to pin them)",
+    );
+    return;
+  }
+  const now = lockServer(live.serverInfo, live.instructions);
+  const name = locked.name;
+  const info = changedMembers(locked.infoMembers, now.infoMembers ?? {}).filter((m) => m !== "version");
+  if (info.length) {
+    add("SERVER_INFO_CHANGED", "moderate", name, `Server identity changed: ${info.join(", ")}`);
+  }
+  if (locked.instructionsHash !== now.instructionsHash) {
+    const how = locked.instructionsHash === undefined
+      ? "added"
+      : now.instructionsHash === undefined
+      ? "removed"
+      : "changed";
+    const t = textChange("moderate", locked.instructionsFindings, now.instructionsFindings, ["instructions"]);
+    add(
+      "SERVER_INSTRUCTIONS_CHANGED",
+      t.severity,
+      name,
+      `Server instructions ${how}${t.suffix}`,
+      locked.instructionsHash,
+      now.instructionsHash,
+    );
+  }
 }
 
 /** The highest severity among `items`, or undefined if there are none. */

@@ -36,7 +36,12 @@ export type DriftType =
   | "RESOURCE_REMOVED"
   | "RESOURCE_CHANGED"
   | "SERVER_NAME_CHANGED"
-  | "SERVER_VERSION_CHANGED";
+  | "SERVER_VERSION_CHANGED"
+  | "SERVER_INFO_CHANGED"
+  | "SERVER_INSTRUCTIONS_CHANGED"
+  | "TOOL_MEMBERS_CHANGED"
+  | "PROMPT_MEMBERS_CHANGED"
+  | "TEMPLATE_MEMBERS_CHANGED";
 
 /** One difference. Field names as in the Go tool's check JSON. */
 export interface DriftItem {

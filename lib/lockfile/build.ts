@@ -7,7 +7,9 @@
 import type { McpPrompt, McpResource, McpResourceTemplate, McpTool, ServerInterface } from "../mcp/types.ts";
 import { assessToolRisk } from "../scan/risk.ts";
 import { compareCodePoints } from "./canonical.ts";
+import { findingCodes, inspectText } from "../scan/suspicious_text.ts";
 import { hashJson, hashNormalizedString, hashPromptArguments, hashString, hashTemplate } from "./hashes.ts";
+import { memberHashes } from "./members.ts";
 import type {
   AnnotationHints,
   ArtifactPin,
@@ -46,7 +48,23 @@ export function lockTool(tool: McpTool): ToolLock {
     }
     if (Object.keys(hints).length) entry.annotations = hints;
   }
+  entry.members = memberHashes(tool, "name");
+  const findings = textFindingCodes(tool, "name");
+  if (findings.length) entry.text_findings = findings;
   return entry;
+}
+
+/**
+ * Suspicious-text finding codes of an item's visible text: its name (or `nameKey`), title and
+ * description (lib/scan/suspicious_text.ts). Recorded at lock time so drift can tell which findings a
+ * changed text introduced.
+ */
+export function textFindingCodes(item: Record<string, unknown>, nameKey: string): string[] {
+  return findingCodes([
+    ...inspectText(nameKey, item[nameKey], nameKey === "name"),
+    ...inspectText("title", item.title),
+    ...inspectText("description", item.description),
+  ]);
 }
 
 /** The lock entry of one prompt (Go `HashPromptArguments`, `HashNormalizedString`); titleHash is an extension. */
@@ -58,6 +76,9 @@ export function lockPrompt(prompt: McpPrompt): PromptLock {
   if (typeof prompt.description === "string" && prompt.description !== "") {
     entry.descriptionHash = hashNormalizedString(prompt.description);
   }
+  entry.members = memberHashes(prompt, "name");
+  const findings = textFindingCodes(prompt, "name");
+  if (findings.length) entry.textFindings = findings;
   return entry;
 }
 
@@ -73,6 +94,9 @@ export function lockTemplate(t: McpResourceTemplate): TemplateLock {
     entry.descriptionHash = hashNormalizedString(t.description);
   }
   if (mimeType) entry.mimeType = mimeType;
+  entry.members = memberHashes(t, "uriTemplate");
+  const findings = textFindingCodes(t, "name");
+  if (findings.length) entry.textFindings = findings;
   return entry;
 }
 
@@ -84,7 +108,33 @@ export function lockResource(r: McpResource): StaticResourceLock {
     entry.descriptionHash = hashNormalizedString(r.description);
   }
   if (typeof r.mimeType === "string" && r.mimeType !== "") entry.mimeTypeHash = hashString(r.mimeType);
+  entry.members = memberHashes(r, "uri");
+  const findings = textFindingCodes(r, "name");
+  if (findings.length) entry.textFindings = findings;
   return entry;
+}
+
+/**
+ * The locked server identity and instructions (extensions): serverInfo's title and websiteUrl as text,
+ * every serverInfo member hashed, and the instructions' hash and finding codes.
+ */
+export function lockServer(
+  serverInfo: ServerInterface["serverInfo"],
+  instructions: string | undefined,
+): LockfileV3["server"] {
+  const server: LockfileV3["server"] = { name: serverInfo.name };
+  if (typeof serverInfo.version === "string" && serverInfo.version !== "") {
+    server.version = serverInfo.version;
+  }
+  if (typeof serverInfo.title === "string") server.title = serverInfo.title;
+  if (typeof serverInfo.websiteUrl === "string") server.websiteUrl = serverInfo.websiteUrl;
+  server.infoMembers = memberHashes(serverInfo, "name");
+  if (typeof instructions === "string") {
+    server.instructionsHash = hashString(instructions);
+    const findings = findingCodes(inspectText("instructions", instructions));
+    if (findings.length) server.instructionsFindings = findings;
+  }
+  return server;
 }
 
 /** Options for {@link buildLockfile}. */
@@ -108,10 +158,7 @@ export function buildLockfile(iface: ServerInterface, opts: BuildOptions): Lockf
   for (const t of sortBy(iface.tools, (t) => t.name)) tools[t.name] = lockTool(t);
   const definitions: Record<string, PromptLock> = {};
   for (const p of sortBy(iface.prompts, (p) => p.name)) definitions[p.name] = lockPrompt(p);
-  const server: LockfileV3["server"] = { name: iface.serverInfo.name };
-  if (typeof iface.serverInfo.version === "string" && iface.serverInfo.version !== "") {
-    server.version = iface.serverInfo.version;
-  }
+  const server = lockServer(iface.serverInfo, iface.instructions);
   if (opts.artifact) server.artifact = opts.artifact;
   return {
     lockFileVersion: "3.0",

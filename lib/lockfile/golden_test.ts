@@ -22,5 +22,16 @@ test("a v3 lockfile built from the Go vectors reproduces the golden file hash fo
   // The Go tool does not lock static resources; with none listed our extension is an empty array.
   assert.deepEqual(built.resources.static, []);
   delete built.resources.static;
+  // Every other extension pins members the Go tool does not: present, and the Go fields unchanged.
+  assert.deepEqual(built.server.infoMembers, {});
+  delete built.server.infoMembers;
+  for (const p of Object.values(built.prompts.definitions)) {
+    assert.ok(p.members && Object.keys(p.members).length > 0);
+    delete p.members;
+  }
+  for (const t of built.resources.templates) {
+    assert.ok(t.members && Object.keys(t.members).length > 0);
+    delete t.members;
+  }
   assert.deepEqual(built, golden);
 });

@@ -8,6 +8,8 @@ import * as v from "valibot";
 
 const DIGEST = v.pipe(v.string(), v.regex(/^sha256:[0-9a-f]{64}$/, "must be sha256:<64 lowercase hex>"));
 const DIGEST_OR_EMPTY = v.union([v.literal(""), DIGEST], 'must be "" or sha256:<64 lowercase hex>');
+const MEMBERS = v.optional(v.record(v.string(), DIGEST));
+const FINDINGS = v.optional(v.array(v.string()));
 const RISK = v.picklist(["LOW", "MEDIUM", "HIGH"], "must be LOW, MEDIUM or HIGH");
 
 const HINTS = v.looseObject({
@@ -25,6 +27,8 @@ const TOOL = v.looseObject({
   output_schema_hash: v.optional(DIGEST),
   annotations_hash: v.optional(DIGEST),
   annotations: v.optional(HINTS),
+  members: MEMBERS,
+  text_findings: FINDINGS,
 });
 
 const ARTIFACT = v.looseObject({
@@ -41,6 +45,11 @@ export const LockfileV3Schema = v.looseObject({
   server: v.looseObject({
     name: v.string(),
     version: v.optional(v.string()),
+    title: v.optional(v.string()),
+    websiteUrl: v.optional(v.string()),
+    infoMembers: MEMBERS,
+    instructionsHash: v.optional(DIGEST),
+    instructionsFindings: FINDINGS,
     artifact: v.optional(ARTIFACT),
   }),
   prompts: v.looseObject({
@@ -50,6 +59,8 @@ export const LockfileV3Schema = v.looseObject({
         argumentsHash: DIGEST,
         titleHash: v.optional(DIGEST),
         descriptionHash: v.optional(DIGEST),
+        members: MEMBERS,
+        textFindings: FINDINGS,
       }),
     ),
   }),
@@ -60,12 +71,16 @@ export const LockfileV3Schema = v.looseObject({
       nameHash: v.optional(DIGEST),
       descriptionHash: v.optional(DIGEST),
       mimeType: v.optional(v.string()),
+      members: MEMBERS,
+      textFindings: FINDINGS,
     })),
     static: v.optional(v.array(v.looseObject({
       uri: v.string(),
       nameHash: v.optional(DIGEST),
       descriptionHash: v.optional(DIGEST),
       mimeTypeHash: v.optional(DIGEST),
+      members: MEMBERS,
+      textFindings: FINDINGS,
     }))),
   }),
   tools: v.record(v.string(), TOOL),

@@ -36,6 +36,10 @@ export interface ToolLock {
   annotations_hash?: Digest;
   /** Extension: the boolean hints themselves, so drift can tell a weakening from a strengthening. */
   annotations?: AnnotationHints;
+  /** Extension: every member but `name`, hashed (lib/lockfile/members.ts): nothing the host sees is unpinned. */
+  members?: Record<string, Digest>;
+  /** Extension: suspicious-text finding codes of name, title and description at lock time. */
+  text_findings?: string[];
 }
 
 /** A locked prompt (Go v3 `prompts.definitions[name]`). */
@@ -43,6 +47,10 @@ export interface PromptLock {
   argumentsHash: Digest;
   titleHash?: Digest;
   descriptionHash?: Digest;
+  /** Extension: every member but `name`, hashed. */
+  members?: Record<string, Digest>;
+  /** Extension: suspicious-text finding codes at lock time. */
+  textFindings?: string[];
 }
 
 /** A locked resource template (Go v3 `resources.templates[]`), sorted by uriTemplate. */
@@ -52,6 +60,10 @@ export interface TemplateLock {
   nameHash?: Digest;
   descriptionHash?: Digest;
   mimeType?: string;
+  /** Extension: every member but `uriTemplate`, hashed. */
+  members?: Record<string, Digest>;
+  /** Extension: suspicious-text finding codes at lock time. */
+  textFindings?: string[];
 }
 
 /** Extension: a locked static resource from resources/list, sorted by uri. */
@@ -60,6 +72,10 @@ export interface StaticResourceLock {
   nameHash?: Digest;
   descriptionHash?: Digest;
   mimeTypeHash?: Digest;
+  /** Extension: every member but `uri`, hashed. */
+  members?: Record<string, Digest>;
+  /** Extension: suspicious-text finding codes at lock time. */
+  textFindings?: string[];
 }
 
 /** Provenance recorded with an artifact pin (reference §2.1). */
@@ -98,8 +114,17 @@ export interface LockfileV3 {
   meta: { generator: string; updatedAt: string };
   server: {
     name: string;
-    /** Extension: serverInfo.version at lock time (informational, not compared). */
+    /** Extension: serverInfo.version at lock time (a change is info-level drift). */
     version?: string;
+    /** Extension: serverInfo.title and websiteUrl, kept as text so the proxy can pass the locked identity. */
+    title?: string;
+    websiteUrl?: string;
+    /** Extension: every serverInfo member but `name`, hashed (icons, and whatever a server adds). */
+    infoMembers?: Record<string, Digest>;
+    /** Extension: sha256 of the initialize result's `instructions` (raw UTF-8), when the server gives them. */
+    instructionsHash?: Digest;
+    /** Extension: suspicious-text finding codes of the instructions at lock time. */
+    instructionsFindings?: string[];
     artifact?: ArtifactPin;
   };
   prompts: { definitions: Record<string, PromptLock> };

@@ -10,6 +10,7 @@ import type { McpPrompt, McpResource, McpResourceTemplate, McpTool } from "../mc
 import { type Decision, PolicyCore } from "../policy/core.ts";
 import { reasonFor } from "../policy/reasons.ts";
 import {
+  coveredItem,
   hasExtensions,
   livePromptFingerprint,
   liveResourceFingerprint,
@@ -74,17 +75,30 @@ export function createCorePolicy(lock: LockfileV3, wasmBytes?: Uint8Array): Prox
       kind === "resource" ? item.uri ?? "" : kind === "template" ? item.uriTemplate ?? "" : item.name ?? "",
     );
 
-  const fingerprintOf = (kind: ItemKind, item: Record<string, unknown>): string => {
+  const templates = new Map(lock.resources.templates.map((t) => [t.uriTemplate, t]));
+  const resources = new Map((lock.resources.static ?? []).map((r) => [r.uri, r]));
+  const own = <T>(rec: Record<string, T>, key: string): T | undefined =>
+    Object.hasOwn(rec, key) ? rec[key] : undefined;
+  const lockedEntry = (kind: ItemKind, key: string) =>
+    kind === "tool"
+      ? own(lock.tools, key)
+      : kind === "prompt"
+      ? own(lock.prompts.definitions, key)
+      : kind === "template"
+      ? templates.get(key)
+      : resources.get(key);
+
+  const fingerprintOf = (kind: ItemKind, key: string, item: Record<string, unknown>): string => {
     try {
       switch (kind) {
         case "tool":
-          return liveToolFingerprint(item as McpTool, ext);
+          return liveToolFingerprint(item as McpTool, own(lock.tools, key), ext);
         case "prompt":
-          return livePromptFingerprint(item as McpPrompt, lock.prompts.definitions[String(item.name)], ext);
+          return livePromptFingerprint(item as McpPrompt, own(lock.prompts.definitions, key), ext);
         case "resource":
-          return liveResourceFingerprint(item as McpResource);
+          return liveResourceFingerprint(item as McpResource, resources.get(key));
         case "template":
-          return liveTemplateFingerprint(item as McpResourceTemplate, ext);
+          return liveTemplateFingerprint(item as McpResourceTemplate, templates.get(key), ext);
       }
     } catch {
       // An item we cannot even hash (e.g. a cyclic or non-JSON value) never matches.
@@ -102,11 +116,21 @@ export function createCorePolicy(lock: LockfileV3, wasmBytes?: Uint8Array): Prox
       return d.allow ? ALLOW : verdict(d, identifierOf(d, method, params));
     },
     checkList(kind, items) {
-      const entries = items.map((item) => ({
-        key: keyOf(kind, item),
-        fingerprint: fingerprintOf(kind, item),
-      }));
-      return core.verifyList(kind, entries).map((d, i) => verdict(d, entries[i].key));
+      const entries = items.map((item) => {
+        const key = keyOf(kind, item);
+        return { key, fingerprint: fingerprintOf(kind, key, item) };
+      });
+      return core.verifyList(kind, entries).map((d, i) => {
+        const v = verdict(d, entries[i].key);
+        if (!v.allow) return v;
+        const locked = lockedEntry(kind, entries[i].key);
+        // The core allowed it, so it is locked; without an entry here, fail closed.
+        if (!locked) {
+          return { allow: false, reason: `${kind} ${JSON.stringify(entries[i].key)} has no locked entry` };
+        }
+        const covered = coveredItem(kind, items[i], locked, ext);
+        return covered.stripped.length ? { allow: true, item: covered.item, stripped: covered.stripped } : v;
+      });
     },
     markStale(kind) {
       core.markStale(kind);

@@ -12,6 +12,12 @@ export type ItemKind = "tool" | "prompt" | "resource" | "template";
 export interface PolicyVerdict {
   allow: boolean;
   reason?: string;
+  /**
+   * For an allowed list item: the item as the host may see it, when that differs from the listed one
+   * (members its locked entry does not cover are left out), and the names of those members.
+   */
+  item?: Record<string, unknown>;
+  stripped?: string[];
 }
 
 /** The policy as the proxy session uses it. Implementations must fail closed (deny on internal error). */

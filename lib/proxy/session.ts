@@ -22,6 +22,7 @@ import { listInterface } from "../mcp/interface.ts";
 import { ErrorCode, errorResponseLine, isObject, type JsonRpcId } from "../mcp/jsonrpc.ts";
 import type { AuditLog } from "../observe/audit_log.ts";
 import { IdTable, TableFullError } from "./id_table.ts";
+import { pinInitializeResult } from "./identity.ts";
 import { type ItemKind, LIST_KINDS, type ProxyPolicy } from "./policy_port.ts";
 import { type MessageShape, scanMessage, scanTopLevel, splice, splitTopLevelArray } from "./top_level.ts";
 
@@ -428,6 +429,7 @@ export class ProxySession {
     if (entry.method === "initialize") {
       if (shape.hasResult && !shape.hasError) {
         this.initializeSeen(msg.result);
+        if (isObject(msg.result)) return this.#initializeResponse(msg, msg.result, hostRawId);
       } else if (this.#phase === "initializing") {
         // The server refused initialize: nothing was verified, so waiting requests are decided as they are.
         this.#phase = "fresh";
@@ -449,6 +451,28 @@ export class ProxySession {
     this.#listResponse(msg, entry.method, listKind!, hostRawId);
   }
 
+  /** Forwards the initialize result with only the locked instructions and server identity. */
+  #initializeResponse(
+    msg: Record<string, unknown>,
+    result: Record<string, unknown>,
+    hostRawId: string,
+  ): void {
+    const pinned = pinInitializeResult(result, this.#o.lockfile);
+    const audit = this.#o.mode === "audit-only";
+    for (const change of pinned.changes) {
+      this.#o.log.write({
+        level: "warn",
+        event: audit ? "would_replace" : "replace",
+        method: "initialize",
+        reason: change,
+      });
+    }
+    if (!audit) msg.result = pinned.result;
+    msg.id = 0;
+    const line = JSON.stringify(msg);
+    this.#o.toHost(splice(line, scanTopLevel(line)!.get("id")!, hostRawId) + "\n");
+  }
+
   #listResponse(msg: Record<string, unknown>, method: string, kind: ItemKind, hostRawId: string): void {
     const result = msg.result;
     const key = LIST_KINDS[method].key;
@@ -459,8 +483,19 @@ export class ProxySession {
       for (let i = 0; i < items.length; i++) {
         const item = items[i];
         const v = verdicts[i] ?? { allow: false, reason: "no decision" };
-        if (v.allow) kept.push(item);
-        else if (this.#o.mode === "audit-only") {
+        if (v.allow) {
+          if (v.item && this.#o.mode !== "audit-only") {
+            // Only members the lockfile covers reach the host (lib/proxy/fingerprint.ts coveredItem).
+            kept.push(v.item);
+            this.#o.log.write({
+              level: "info",
+              event: "strip",
+              method,
+              identifier: itemKey(kind, item),
+              reason: `members not covered by the lockfile left out: ${v.stripped?.join(", ")}`,
+            });
+          } else kept.push(item);
+        } else if (this.#o.mode === "audit-only") {
           kept.push(item);
           this.#o.log.write({
             level: "warn",
@@ -596,6 +631,7 @@ export class ProxySession {
         serverInfo: isObject(result.serverInfo)
           ? { ...result.serverInfo, name: String(result.serverInfo.name ?? "") }
           : { name: "" },
+        instructions: typeof result.instructions === "string" ? result.instructions : undefined,
       };
     }
     this.#phase = "awaiting-initialized";

@@ -1,0 +1,91 @@
+/**
+ * What the initialize result tells the host about the server, pinned: `instructions` (hosts place them
+ * in the model's context) and `serverInfo` (name, version, title, icons, websiteUrl, and any member a
+ * server adds). The proxy passes only what the lockfile holds: instructions whose hash matches the
+ * locked one (else none), and a serverInfo whose every member matches (else the locked identity).
+ *
+ * @module
+ */
+import { hashString } from "../lockfile/hashes.ts";
+import type { LoadedLockfile } from "../lockfile/load.ts";
+import { changedMembers, memberHashes } from "../lockfile/members.ts";
+import { isObject } from "../mcp/jsonrpc.ts";
+
+/** The initialize result as the host may see it, and what was changed to get there. */
+export interface PinnedInitialize {
+  /** The result to forward: the same object when nothing changed. */
+  result: Record<string, unknown>;
+  /** One sentence per change, for the audit log; empty when the result passes as is. */
+  changes: string[];
+}
+
+/** A version string that carries no text worth pinning (used only when the lockfile has no version). */
+const PLAIN_VERSION = /^[0-9A-Za-z.+_-]{1,64}$/;
+
+/**
+ * Pins an initialize result to the lockfile. Pure: `result` is not modified.
+ *
+ * - `instructions`: kept only if the lockfile (v3, this tool's extension `server.instructionsHash`)
+ *   holds their exact hash; otherwise removed. A lockfile without the hash pins "no instructions".
+ * - `serverInfo`: kept only if the name equals the locked name and every other member hashes as locked
+ *   (`server.infoMembers`); otherwise replaced by the locked identity (name, version, title,
+ *   websiteUrl). Where the lockfile has no version (v1/v2, the Go tool's v3), a plain version string
+ *   (letters, digits, `.+_-`, at most 64) passes and anything else becomes "unknown".
+ *
+ * @example
+ * pinInitializeResult({ serverInfo: { name: "x", version: "1" }, instructions: "new text" }, lock).changes;
+ * // ["instructions differ from the locked ones; removed"]
+ */
+export function pinInitializeResult(
+  result: Record<string, unknown>,
+  loaded: LoadedLockfile,
+): PinnedInitialize {
+  const changes: string[] = [];
+  const out: Record<string, unknown> = { ...result };
+  const server = loaded.version === "3" ? loaded.lockfile.server : undefined;
+
+  if (result.instructions !== undefined) {
+    const locked = server?.instructionsHash;
+    const live = typeof result.instructions === "string" ? hashString(result.instructions) : undefined;
+    if (locked === undefined || live !== locked) {
+      delete out.instructions;
+      changes.push(
+        locked === undefined
+          ? "the server sent instructions, but the lockfile pins none; removed"
+          : "instructions differ from the locked ones; removed",
+      );
+    }
+  }
+
+  const info = isObject(result.serverInfo) ? result.serverInfo : {};
+  const liveName = typeof info.name === "string" ? info.name : "";
+  let differs: string[];
+  try {
+    differs = server?.infoMembers !== undefined
+      ? changedMembers(server.infoMembers, memberHashes(info, "name"))
+      : ["(not pinned)"];
+  } catch {
+    differs = ["(not JSON)"];
+  }
+  if (server && liveName !== server.name) differs.unshift("name");
+  if (differs.length) {
+    const identity: Record<string, unknown> = { name: server?.name ?? safeText(liveName) };
+    const version = server?.version ??
+      (typeof info.version === "string" && PLAIN_VERSION.test(info.version) ? info.version : "unknown");
+    identity.version = version;
+    if (server?.title !== undefined) identity.title = server.title;
+    if (server?.websiteUrl !== undefined) identity.websiteUrl = server.websiteUrl;
+    out.serverInfo = identity;
+    changes.push(
+      server?.infoMembers === undefined
+        ? "serverInfo is not pinned by the lockfile; only its name and version passed"
+        : `serverInfo differs from the locked identity (${differs.join(", ")}); the locked identity passed`,
+    );
+  }
+  return changes.length ? { result: out, changes } : { result, changes };
+}
+
+/** A name from an unpinned serverInfo: kept if plain, else a placeholder (it reaches the model). */
+function safeText(s: string): string {
+  return /^[\p{L}\p{N} ._@\/:+-]{1,128}$/u.test(s) ? s : "unknown";
+}
