@@ -5,6 +5,7 @@ import type { ServerInterface } from "../mcp/types.ts";
 import { PolicyCoreError } from "../policy/core.ts";
 import { POLICY_CORE_WASM_BASE64 } from "../policy/core_wasm.generated.ts";
 import { createCorePolicy } from "./core_policy.ts";
+import fc from "fast-check";
 
 const iface: ServerInterface = {
   serverInfo: { name: "s" },
@@ -67,4 +68,57 @@ test("an unknown method is denied with its name in the reason", () => {
   const v = p.checkHostMessage("admin/shutdown", {});
   assert.equal(v.allow, false);
   assert.match(v.reason ?? "", /admin\/shutdown/);
+});
+
+test("property: a locked item with any member added or changed fails verification (every kind)", () => {
+  const full: ServerInterface = {
+    ...iface,
+    prompts: [{ name: "review", description: "Review", arguments: [{ name: "code" }] }],
+    resources: [{ uri: "config://app", name: "App" }],
+  };
+  const fullLock = buildLockfile(full, { generator: "t", updatedAt: "2026-01-01T00:00:00Z" });
+  const items = {
+    tool: full.tools[0],
+    prompt: full.prompts[0],
+    resource: full.resources[0],
+    template: full.resourceTemplates[0],
+  } as Record<"tool" | "prompt" | "resource" | "template", Record<string, unknown>>;
+  const keys = { tool: "name", prompt: "name", resource: "uri", template: "uriTemplate" };
+  fc.assert(
+    fc.property(
+      fc.constantFrom("tool", "prompt", "resource", "template"),
+      fc.string({ minLength: 1 }),
+      fc.jsonValue(),
+      (kind: "tool" | "prompt" | "resource" | "template", member, value) => {
+        fc.pre(member !== keys[kind] && member !== "__proto__");
+        const item = items[kind];
+        fc.pre(JSON.stringify(item[member]) !== JSON.stringify(value) && value !== null);
+        const p = createCorePolicy(fullLock);
+        assert.equal(p.checkList(kind, [item])[0].allow, true);
+        assert.equal(p.checkList(kind, [{ ...item, [member]: value }])[0].allow, false, `${kind}.${member}`);
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+test("with a Go-format lockfile (no member hashes), an allowed item reaches the host with only its pinned members", () => {
+  const goLock = structuredClone(lock);
+  delete goLock.resources.static;
+  for (const t of Object.values(goLock.tools)) {
+    for (const k of Object.keys(t)) {
+      if (!["description_hash", "input_schema_hash", "risk_level"].includes(k)) delete (t as never)[k];
+    }
+  }
+  for (const t of goLock.resources.templates) delete t.members;
+  const p = createCorePolicy(goLock);
+  const tool = { ...iface.tools[0], _meta: { note: "unpinned" }, icons: [] };
+  const [v] = p.checkList("tool", [tool]);
+  assert.equal(v.allow, true);
+  assert.deepEqual(v.item, { name: "read_file", description: "Read a file" });
+  assert.deepEqual(v.stripped, ["annotations", "_meta", "icons"]);
+  // With member hashes the item passes whole, as the same object.
+  const [whole] = createCorePolicy(lock).checkList("tool", iface.tools);
+  assert.equal(whole.allow, true);
+  assert.equal(whole.item, undefined);
 });

@@ -27,6 +27,7 @@ const PLAIN_VERSION = /^[0-9A-Za-z.+_-]{1,64}$/;
  *
  * - `instructions`: kept only if the lockfile (v3, this tool's extension `server.instructionsHash`)
  *   holds their exact hash; otherwise removed. A lockfile without the hash pins "no instructions".
+ * - any other member (`_meta`, or what a server adds) is removed.
  * - `serverInfo`: kept only if the name equals the locked name and every other member hashes as locked
  *   (`server.infoMembers`); otherwise replaced by the locked identity (name, version, title,
  *   websiteUrl). Where the lockfile has no version (v1/v2, the Go tool's v3), a plain version string
@@ -82,8 +83,19 @@ export function pinInitializeResult(
         : `serverInfo differs from the locked identity (${differs.join(", ")}); the locked identity passed`,
     );
   }
+  const extra = Object.keys(out).filter((m) => !INITIALIZE_MEMBERS.has(m));
+  if (extra.length) {
+    for (const m of extra) delete out[m];
+    changes.push(`initialize result members not covered by the lockfile removed: ${extra.join(", ")}`);
+  }
   return changes.length ? { result: out, changes } : { result, changes };
 }
+
+/**
+ * The initialize result members that pass: the negotiated version and capabilities (protocol, not
+ * text for the model), and the two pinned above. `_meta` and anything a server adds do not.
+ */
+const INITIALIZE_MEMBERS = new Set(["protocolVersion", "capabilities", "serverInfo", "instructions"]);
 
 /** A name from an unpinned serverInfo: kept if plain, else a placeholder (it reaches the model). */
 function safeText(s: string): string {

@@ -55,6 +55,12 @@ const DENIED = "MCPTRUST_DENIED";
 const PREFLIGHT_PREFIX = "mcptrust-preflight-";
 const decoder = new TextDecoder();
 
+/**
+ * List result members that pass besides the items: pagination (MCP 2025-06-18) and the cache hints of
+ * MCP 2026-07-28. They steer the client, carry no text for the model, and are type-checked where used.
+ */
+const LIST_RESULT_MEMBERS = new Set(["nextCursor", "ttlMs", "cacheScope", "resultType"]);
+
 /** Methods that reach the server even while the preflight is running or has denied. */
 const LIFECYCLE = new Set(["initialize", "ping"]);
 
@@ -514,8 +520,19 @@ export class ProxySession {
           });
         }
       }
-      // Every other result field (nextCursor, _meta, ...) is kept: pagination works through the proxy.
       result[key] = kept;
+      // Pagination and cache hints pass; any other result member (`_meta`, or what a server adds) is
+      // covered by no lockfile entry, so it does not reach the host.
+      const extra = Object.keys(result).filter((m) => m !== key && !LIST_RESULT_MEMBERS.has(m));
+      if (extra.length && this.#o.mode !== "audit-only") {
+        for (const m of extra) delete result[m];
+        this.#o.log.write({
+          level: "info",
+          event: "strip",
+          method,
+          reason: `list result members not covered by the lockfile left out: ${extra.join(", ")}`,
+        });
+      }
     }
     msg.id = 0;
     const line = JSON.stringify(msg);

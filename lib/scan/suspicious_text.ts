@@ -127,8 +127,9 @@ export function inspectText(field: string, text: unknown, isName = false): TextF
     if (text.length > LONG_DESCRIPTION_CHARS) {
       out.push({ field, kind: "long", detail: `${text.length} characters (over ${LONG_DESCRIPTION_CHARS})` });
     }
+    const plain = reveal(text);
     for (const { code, what, re } of INSTRUCTION) {
-      const m = text.match(re);
+      const m = plain.match(re);
       if (m) {
         const quoted = JSON.stringify(m[0].trim().slice(0, 80));
         out.push({ field, kind: "instruction", code, detail: `instruction-like text (${what}): ${quoted}` });
@@ -136,6 +137,19 @@ export function inspectText(field: string, text: unknown, isName = false): TextF
     }
   }
   return out;
+}
+
+/**
+ * The text as a model reads it, for the instruction checks: tag characters decoded to the ASCII they
+ * smuggle, invisible and bidi characters (which split words for a human, not for a model) removed, and
+ * NFKC applied so full-width or styled letters ("ＩＭＰＯＲＴＡＮＴ") match their plain form.
+ */
+export function reveal(text: string): string {
+  return text
+    .replace(TAG, (c) => String.fromCodePoint(c.codePointAt(0)! - 0xe0000))
+    .replace(INVISIBLE, "")
+    .replace(BIDI, "")
+    .normalize("NFKC");
 }
 
 /**
