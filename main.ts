@@ -13,6 +13,7 @@ import { bundleCommand } from "./commands/bundle.ts";
 import { checkCommand, diffCommand } from "./commands/check.ts";
 import { keygenCommand } from "./commands/keygen.ts";
 import { lockCommand } from "./commands/lock.ts";
+import { policyCommand } from "./commands/policy.ts";
 import { proxyCommand } from "./commands/proxy.ts";
 import { scanCommand } from "./commands/scan.ts";
 import { signCommand } from "./commands/sign.ts";
@@ -43,6 +44,7 @@ function buildProgram(): Command {
   program.addCommand(diffCommand());
   program.addCommand(keygenCommand());
   program.addCommand(lockCommand());
+  program.addCommand(policyCommand());
   program.addCommand(proxyCommand());
   program.addCommand(scanCommand());
   program.addCommand(signCommand());

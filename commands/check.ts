@@ -10,6 +10,7 @@ import type { Severity } from "../lib/drift/types.ts";
 import { EXIT_CHECK_FAILED } from "../lib/errors.ts";
 import { readLockfile } from "../lib/lockfile/load.ts";
 import { scanServer } from "../lib/scan/scan_server.ts";
+import * as checkPolicy from "../lib/policy/cel/policy_check.ts";
 import {
   CLIENT_CAPABILITIES_HELP,
   out,
@@ -31,6 +32,7 @@ async function runCheck(
   failOn: Severity,
   name: string,
   capabilities?: Record<string, unknown>,
+  policy?: checkPolicy.CompiledPolicy,
 ) {
   const loaded = readLockfile(lockPath);
   const argv = serverArgv(server, name);
@@ -40,12 +42,15 @@ async function runCheck(
   );
   const report = compareLockfile(loaded, iface);
   const version = loaded.version === "3" ? loaded.lockfile.lockFileVersion : loaded.lockfile.version;
-  return judgeDrift(report, {
+  const result = judgeDrift(report, {
     failOn,
     lockfileVersion: version,
     server: iface.serverInfo.name,
     lockfile: lockPath,
   });
+  return policy
+    ? checkPolicy.applyPolicyToCheck(result, policy, { argv, iface, loaded, drift: report })
+    : result;
 }
 
 /** Builds the `check` command. */
@@ -64,6 +69,7 @@ export function checkCommand() {
     )
     .option("--client-capabilities <list>", CLIENT_CAPABILITIES_HELP, parseClientCapabilities)
     .option("-t, --timeout <duration>", "deadline for the scan (e.g. 10s)", parseDuration, 10_000)
+    .option("--policy <preset|file>", "also evaluate a policy: preset baseline or strict, or a YAML file")
     .passThroughOptions()
     .addHelpText(
       "after",
@@ -78,9 +84,22 @@ a raised risk level), info (risk lowered, server version).
 Exit codes: 0 pass, 1 drift at or above --fail-on, 2 operational error.`,
     )
     .action(async (server, opts) => {
+      const policy = checkPolicy.loadCheckPolicy(opts.policy); // before the scan: a bad policy is exit 2
       const lockPath = opts.lockfile ?? opts.lock;
-      const r = await runCheck(server, lockPath, opts.timeout, opts.failOn, "check", opts.clientCapabilities);
-      await out(opts.format === "json" ? JSON.stringify(r, null, 2) + "\n" : renderCheckText(r));
+      const r = await runCheck(
+        server,
+        lockPath,
+        opts.timeout,
+        opts.failOn,
+        "check",
+        opts.clientCapabilities,
+        policy,
+      );
+      await out(
+        opts.format === "json"
+          ? JSON.stringify(r, null, 2) + "\n"
+          : checkPolicy.renderCheckWithPolicyText(r, renderCheckText),
+      );
       if (r.outcome === "FAIL") process.exitCode = EXIT_CHECK_FAILED;
     });
 }
