@@ -9,7 +9,8 @@ import process from "node:process";
 import type { Severity } from "../drift/types.ts";
 import { McpTrustError } from "../errors.ts";
 import type { LoadedLockfile } from "../lockfile/load.ts";
-import { LineReader, MAX_LINE_BYTES } from "../mcp/line_reader.ts";
+import { MAX_LINE_BYTES } from "../mcp/line_reader.ts";
+import { TextLineReader } from "../mcp/text_line_reader.ts";
 import { ServerProcess } from "../mcp/server_process.ts";
 import type { AuditLog } from "../observe/audit_log.ts";
 import type { ProxyPolicy } from "./policy_port.ts";
@@ -107,18 +108,22 @@ export function runProxy(argv: readonly string[], opts: RunProxyOptions): Promis
     preflightTimeoutMs: opts.preflightTimeoutMs,
   });
 
-  const hostReader = new LineReader({
-    onLine: (l) => session.onHostLine(l),
+  // Each chunk is decoded once (the stream's decoder joins UTF-8 sequences split across chunks), and
+  // lines are cut from the text: no per-line copy into bytes and decode.
+  const hostReader = new TextLineReader({
+    onLine: (l) => session.onHostText(l),
     onOversize: (n) => session.onHostOversize(n),
   }, MAX_LINE_BYTES);
-  const serverReader = new LineReader({
-    onLine: (l) => session.onServerLine(l),
+  const serverReader = new TextLineReader({
+    onLine: (l) => session.onServerText(l),
     onOversize: (n) => session.onServerOversize(n),
   }, MAX_LINE_BYTES);
 
-  serverOut.on("data", (c: Uint8Array) => serverReader.push(c));
+  serverOut.setEncoding("utf8");
+  hostIn.setEncoding("utf8");
+  serverOut.on("data", (c: string) => serverReader.push(c));
   serverOut.on("end", () => serverReader.end());
-  hostIn.on("data", (c: Uint8Array) => hostReader.push(c));
+  hostIn.on("data", (c: string) => hostReader.push(c));
 
   let hostGone = false;
   hostIn.on("end", async () => {

@@ -24,7 +24,7 @@ import type { AuditLog } from "../observe/audit_log.ts";
 import { IdTable, TableFullError } from "./id_table.ts";
 import { pinInitializeResult } from "./identity.ts";
 import { type ItemKind, LIST_KINDS, type ProxyPolicy } from "./policy_port.ts";
-import { type MessageShape, scanMessage, scanTopLevel, splice, splitTopLevelArray } from "./top_level.ts";
+import { quickIdSpan, scanMessage, scanTopLevel, splice, splitTopLevelArray } from "./top_level.ts";
 
 /** Enforcement modes (reference §5.6). */
 export type ProxyMode = "enforce" | "filter-only" | "audit-only";
@@ -144,17 +144,21 @@ export class ProxySession {
 
   // ---------------------------------------------------------------- host -> server
 
-  /** Handles one line from the host (without its newline). */
+  /** Handles one line from the host (without its newline), as bytes. */
   onHostLine(bytes: Uint8Array): void {
-    if (isBlank(bytes)) return; // blank lines carry nothing; the session goes on
-    const text = decoder.decode(bytes);
+    this.onHostText(decoder.decode(bytes));
+  }
+
+  /** Handles one line from the host (without its newline), as decoded text. */
+  onHostText(text: string): void {
+    if (isBlank(text)) return; // blank lines carry nothing; the session goes on
     const msg = tryParse(text);
     if (msg === INVALID) {
       this.#o.log.write({
         level: "warn",
         event: "host.invalid_json",
         reason: "host sent a line that is not JSON",
-        bytes: bytes.length,
+        bytes: utf8Length(text),
       });
       this.#o.toHost(
         errorResponseLine(null, ErrorCode.ParseError, "Parse error: the line is not valid JSON"),
@@ -213,8 +217,10 @@ export class ProxySession {
     const idOk = id === null || typeof id === "number" || typeof id === "string";
     // The id comes back byte for byte (a 20-digit number does not survive a JavaScript number, and a
     // host may match escaped string ids textually), so its exact text is taken from the line.
-    const rawId = idOk ? rawIdText(text) : undefined;
-    if (rawId === undefined || utf8Length(rawId) > this.#o.maxIdBytes) {
+    const rawId = idOk ? rawIdText(text, id) : undefined;
+    if (
+      rawId === undefined || (rawId.length * 3 > this.#o.maxIdBytes && utf8Length(rawId) > this.#o.maxIdBytes)
+    ) {
       const why = !idOk
         ? "id must be a string, number or null"
         : rawId === undefined
@@ -367,22 +373,54 @@ export class ProxySession {
 
   // ---------------------------------------------------------------- server -> host
 
-  /** Handles one line from the server (without its newline). */
+  /** Handles one line from the server (without its newline), as bytes. */
   onServerLine(bytes: Uint8Array): void {
-    this.#serverLine(bytes);
+    this.onServerText(decoder.decode(bytes));
+  }
+
+  /** Handles one line from the server (without its newline), as decoded text. */
+  onServerText(text: string): void {
+    this.#serverLine(text);
     if (this.#idleWaiters.length) this.#checkIdle();
   }
 
-  #serverLine(bytes: Uint8Array): void {
-    if (isBlank(bytes)) return;
-    const text = decoder.decode(bytes);
-    // Responses are the hot path and can be large: find the id without building the message.
-    const shape = scanMessage(text);
-    if (!shape) return this.#serverOther(text);
-    if (!shape.hasMethod && shape.id && (shape.hasResult || shape.hasError)) {
-      return this.#serverResponse(text, shape, shape.id);
+  #serverLine(text: string): void {
+    if (isBlank(text)) return;
+    // Parsed once, here: a malformed answer must not reach the host, and initialize, list and
+    // result-plus-error answers use the parsed message. The id's text is then found without a scan in
+    // the usual compact layouts (top_level.ts quickIdSpan), else by the structural scan, which also
+    // refuses repeated routing keys.
+    const msg = tryParse(text);
+    if (isObject(msg) && !("method" in msg) && "id" in msg && ("result" in msg || "error" in msg)) {
+      const span = quickIdSpan(text, msg.id) ?? scanMessage(text)?.id;
+      if (span) return this.#serverResponse(text, msg, span);
     }
-    this.#serverOther(text);
+    if (msg === INVALID && this.#invalidAnswer(text)) return;
+    this.#serverOther(text, msg);
+  }
+
+  /**
+   * A line that is not JSON but whose structure names a pending request's id: the host gets an error for
+   * that request instead of waiting for it to expire. Returns false if no pending request matches.
+   */
+  #invalidAnswer(text: string): boolean {
+    const span = scanMessage(text)?.id;
+    const entry = span ? this.#hostPending.take(tryParse(text.slice(span[0], span[1]))) : undefined;
+    if (!entry) return false;
+    this.#o.log.write({
+      level: "warn",
+      event: "server.invalid_json",
+      method: entry.method,
+      reason: "server answer is not valid JSON; dropped",
+    });
+    this.#o.toHost(
+      errorLine(
+        entry.meta!.rawId,
+        ErrorCode.InternalError,
+        "MCPTRUST: the server's answer was not valid JSON",
+      ),
+    );
+    return true;
   }
 
   /** Reports a server line over the size cap. */
@@ -395,21 +433,14 @@ export class ProxySession {
     });
   }
 
-  #serverResponse(text: string, shape: MessageShape, idSpan: [number, number]): void {
+  #serverResponse(text: string, msg: Record<string, unknown>, idSpan: [number, number]): void {
     const rawId = text.slice(idSpan[0], idSpan[1]);
-    // Parsed once, here: the structural scan does not validate, and a malformed answer must not reach
-    // the host; initialize, list and result-plus-error answers then use the parsed message.
-    const msg = tryParse(text);
-    if (rawId.startsWith(`"${PREFLIGHT_PREFIX}`)) {
-      if (isObject(msg)) this.#preflight.handleMessage(msg);
-      else {this.#o.log.write({
-          level: "warn",
-          event: "server.invalid_json",
-          reason: "unparseable preflight response",
-        });}
+    if (typeof msg.id === "string" && msg.id.startsWith(PREFLIGHT_PREFIX)) {
+      this.#preflight.handleMessage(msg);
       return;
     }
-    const entry = this.#hostPending.take(tryParse(rawId));
+    const shape = { hasResult: "result" in msg, hasError: "error" in msg };
+    const entry = this.#hostPending.take(msg.id);
     if (!entry) {
       this.#o.log.write({
         level: "warn",
@@ -420,18 +451,6 @@ export class ProxySession {
       return;
     }
     const { rawId: hostRawId, listKind } = entry.meta!;
-    if (!isObject(msg)) {
-      this.#o.log.write({
-        level: "warn",
-        event: "server.invalid_json",
-        method: entry.method,
-        reason: "server answer is not valid JSON; dropped",
-      });
-      this.#o.toHost(
-        errorLine(hostRawId, ErrorCode.InternalError, "MCPTRUST: the server's answer was not valid JSON"),
-      );
-      return;
-    }
     if (entry.method === "initialize") {
       if (shape.hasResult && !shape.hasError) {
         this.initializeSeen(msg.result);
@@ -539,9 +558,8 @@ export class ProxySession {
     this.#o.toHost(splice(line, scanTopLevel(line)!.get("id")!, hostRawId) + "\n");
   }
 
-  /** Server requests, notifications, and anything malformed. */
-  #serverOther(text: string): void {
-    const msg = tryParse(text);
+  /** Server requests, notifications, and anything malformed (`msg` is the line parsed, or INVALID). */
+  #serverOther(text: string, msg: unknown): void {
     if (msg === INVALID) {
       this.#o.log.write({
         level: "warn",
@@ -774,9 +792,12 @@ export class ProxySession {
   }
 }
 
-/** The exact text of a message's top-level id, or undefined if the top level does not scan. */
-function rawIdText(text: string): string | undefined {
-  const span = scanMessage(text)?.id;
+/**
+ * The exact text of a message's top-level id (whose parsed value is `id`), or undefined if the top level
+ * does not scan (e.g. a repeated routing key).
+ */
+function rawIdText(text: string, id: unknown): string | undefined {
+  const span = quickIdSpan(text, id) ?? scanMessage(text)?.id;
   return span ? text.slice(span[0], span[1]) : undefined;
 }
 
@@ -786,9 +807,9 @@ function utf8Length(s: string): number {
 }
 
 /** True for a line that is empty or only JSON whitespace. */
-function isBlank(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
+function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const b = text.charCodeAt(i);
     if (b !== 0x20 && b !== 0x09 && b !== 0x0d && b !== 0x0a) return false;
   }
   return true;

@@ -233,6 +233,73 @@ export function splitTopLevelArray(text: string): string[] | undefined {
   }
 }
 
+/** The two layouts JSON.stringify gives a message whose id comes first or second, as the SDKs build them. */
+const ID_FIRST = '{"id":';
+const ID_SECOND = '{"jsonrpc":"2.0","id":';
+
+/**
+ * The span of the top-level id's value text, found without a scan when the message is compact and the
+ * id is its first member, follows `"jsonrpc":"2.0"`, or is its last member: the layouts JSON.stringify
+ * gives the SDKs' messages. `id` is the value JSON.parse read for the top-level id; the span is only
+ * returned when its text reads as that same value (so an escaped or repeated "id" key, where parsers
+ * could disagree, falls back to {@link scanMessage}), and when "method", "result" and "error" each
+ * appear at most once as a key-like text and no `\u` escape appears anywhere (a repeated routing key,
+ * however escaped, makes {@link scanMessage} refuse the message, and this path must not accept what
+ * that one refuses).
+ *
+ * Why the last-member case is the top-level id: in valid JSON the text `"id":` followed by a value and
+ * the final `}` can only be the outermost object's last member (a string can not hold an unescaped `"`,
+ * and a `"` followed by `:` closes a key).
+ *
+ * @param text a line that JSON.parse accepted as an object
+ * @returns [start, end) of the id's value text, or undefined: then use {@link scanMessage}
+ */
+export function quickIdSpan(text: string, id: unknown): [number, number] | undefined {
+  const n = text.length;
+  if (text.charCodeAt(n - 1) !== 0x7d) return undefined;
+  let start: number;
+  let last = false;
+  if (text.startsWith(ID_FIRST)) start = ID_FIRST.length;
+  else if (text.startsWith(ID_SECOND)) start = ID_SECOND.length;
+  else {
+    const k = text.lastIndexOf('"id":');
+    if (k < 1 || text.charCodeAt(k - 1) !== 0x2c) return undefined;
+    start = k + 5;
+    last = true;
+  }
+  let end: number;
+  if (typeof id === "string") {
+    if (text.charCodeAt(start) !== 0x22) return undefined;
+    end = text.indexOf('"', start + 1) + 1;
+    // The text between the quotes must be the value itself: no escapes.
+    if (end === 0 || end - start - 2 !== id.length || !text.startsWith(id, start + 1)) return undefined;
+  } else if (typeof id === "number") {
+    end = start;
+    while (end < n && isNumberChar(text.charCodeAt(end))) end++;
+    if (end === start || Number(text.slice(start, end)) !== id) return undefined;
+  } else if (id === null) {
+    if (!text.startsWith("null", start)) return undefined;
+    end = start + 4;
+  } else {
+    return undefined;
+  }
+  const after = text.charCodeAt(end);
+  if (last ? end !== n - 1 : after !== 0x2c && !(after === 0x7d && end === n - 1)) return undefined;
+  // A \u escape can spell a key that the literal checks here do not see; leave those to the scan.
+  if (text.indexOf("\\u") !== -1) return undefined;
+  for (const key of ROUTING_KEYS) {
+    const at = text.indexOf(key);
+    if (at !== -1 && text.indexOf(key, at + 1) !== -1) return undefined;
+  }
+  return [start, end];
+}
+
+const ROUTING_KEYS = ['"method":', '"result":', '"error":'];
+
+function isNumberChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45;
+}
+
 /** Replaces the span [start, end) of `text` with `replacement`. */
 export function splice(text: string, [start, end]: [number, number], replacement: string): string {
   return text.slice(0, start) + replacement + text.slice(end);

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { scanMessage, scanTopLevel, splice } from "./top_level.ts";
+import { quickIdSpan, scanMessage, scanTopLevel, splice } from "./top_level.ts";
 
 const ws = fc.stringMatching(/^[ \t\r\n]{0,3}$/);
 
@@ -184,4 +184,61 @@ test("scanMessage agrees with scanTopLevel on the routing members of random obje
   );
   assert.equal(scanMessage('{"id":1,"\\u0069d":2}'), undefined, "an escaped repeat of id is ambiguous");
   assert.equal(scanMessage('{"result":1,"result":2,"id":3}'), undefined);
+});
+
+test("quickIdSpan: on any message JSON.parse accepts, it finds the id scanMessage finds, or defers to it", () => {
+  const id = fc.oneof(
+    fc.string({ unit: "binary", maxLength: 12 }),
+    fc.integer(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.constant(null),
+  );
+  const message = fc.tuple(objectText, id, fc.nat(3), fc.jsonValue(), fc.boolean()).map(
+    ([{ text }, idValue, layout, dupValue, dup]) => {
+      const inner = text.trim().slice(1, -1).trim();
+      const parsed = JSON.parse(text);
+      const rest = Object.hasOwn(parsed, "id") ? "" : inner;
+      const idMember = `"id":${JSON.stringify(idValue)}`;
+      const parts = layout === 0
+        ? [idMember, rest]
+        : layout === 1
+        ? ['"jsonrpc":"2.0"', idMember, rest]
+        : layout === 2
+        ? [rest, idMember]
+        : [rest, idMember, '"result":{}'];
+      // Sometimes a repeated id, plain or escaped, before or after: where parsers may disagree.
+      if (dup) parts.unshift(`${layout % 2 ? '"id"' : '"\\u0069d"'}:${JSON.stringify(dupValue)}`);
+      return `{${parts.filter((p) => p !== "").join(",")}}`;
+    },
+  );
+  fc.assert(
+    fc.property(message, (text) => {
+      const msg = JSON.parse(text);
+      const quick = quickIdSpan(text, msg.id);
+      if (quick === undefined) return;
+      const scanned = scanMessage(text);
+      assert.ok(scanned, `quick path accepted what the scan refuses: ${text}`);
+      assert.deepEqual(quick, scanned.id, text);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test("quickIdSpan takes the SDK layouts and refuses lookalikes", () => {
+  const ok = (text: string) => {
+    const span = quickIdSpan(text, JSON.parse(text).id);
+    return span && text.slice(span[0], span[1]);
+  };
+  assert.equal(ok('{"jsonrpc":"2.0","id":"mcpt-ab","result":{"x":1}}'), '"mcpt-ab"');
+  assert.equal(
+    ok('{"result":{"content":[]},"jsonrpc":"2.0","id":12345678901234567890}'),
+    "12345678901234567890",
+  );
+  assert.equal(ok('{"id":7,"method":"tools/call","params":{}}'), "7");
+  // A nested id as the last member's last member is not the top-level id.
+  assert.equal(ok('{"jsonrpc":"2.0","result":{"id":"a"},"id":"a"}'), '"a"');
+  assert.equal(ok('{"\\u0069d":"a","result":{"id":"a"}}'), undefined);
+  assert.equal(ok('{"jsonrpc":"2.0","id":"a\\"b","result":1}'), undefined);
+  assert.equal(ok('{"jsonrpc":"2.0","id":1,"result":1,"result":2}'), undefined);
+  assert.equal(ok('{"jsonrpc":"2.0","id":1,"result":1} '), undefined);
 });
