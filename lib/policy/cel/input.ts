@@ -202,6 +202,15 @@ export const POLICY_INPUT_SHAPE: Shape = S.object({
   provenance: S.opt(PROVENANCE, "the artifact's build provenance, present only when verified in this run"),
 });
 
+/**
+ * Fields that repeat another field's value, for compatibility with Go rules: alias root -> the field it
+ * repeats (so `input.server.artifact.name` is `input.artifact.name`).
+ */
+export const POLICY_INPUT_ALIASES: Readonly<Record<string, string>> = {
+  "input.server.artifact": "input.artifact",
+  "input.artifact.provenance": "input.provenance",
+};
+
 /** Where the input comes from. */
 export interface PolicyInputSources {
   /** The server command as given after `--`. */

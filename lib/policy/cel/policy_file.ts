@@ -134,7 +134,7 @@ export function parsePolicyText(text: string, source: PolicySource): PolicyDocum
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length) {
     const e = doc.errors[0];
-    const line = e.linePos?.[0].line ?? 1;
+    const line = e.linePos?.[0].line ?? lc.linePos(e.pos[0]).line;
     throw new McpTrustError(`${where}:${line}: not valid YAML: ${e.message.split("\n")[0]}`, {
       hint: "fix the YAML syntax (indentation, quotes around expressions containing : or #)",
     });
