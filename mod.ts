@@ -78,3 +78,30 @@ export {
 export { buildBundle, type ExportInputs, type ExportResult } from "./lib/bundle/export.ts";
 export { type BundleReport, verifyBundle } from "./lib/bundle/verify.ts";
 export { type Decision, PolicyCore } from "./lib/policy/core.ts";
+export {
+  CelCompileError,
+  CelCompiler,
+  type CelLimits,
+  type CompiledExpression,
+  DEFAULT_CEL_LIMITS,
+  type EvalOutcome,
+} from "./lib/policy/cel/compiler.ts";
+export {
+  buildPolicyInput,
+  POLICY_INPUT_SHAPE,
+  type PolicyInput,
+  type PolicyInputSources,
+  type SignatureStatus,
+} from "./lib/policy/cel/input.ts";
+export {
+  type CompiledPolicy,
+  compilePolicy,
+  evaluatePolicy,
+  loadPolicy,
+  type PolicyRef,
+  type PolicyResult,
+  type RuleResult,
+} from "./lib/policy/cel/policy.ts";
+export { parsePolicyText, type PolicyDocument, type PolicyRule } from "./lib/policy/cel/policy_file.ts";
+export { readSignedLockfile, runPolicyCheck } from "./lib/policy/cel/policy_check.ts";
+export { type Field, S, type Shape } from "./lib/policy/cel/shape.ts";

@@ -76,10 +76,15 @@ Exit codes: 0 pass, 1 an error rule failed (or any rule, in strict mode), 2 bad 
         const argv = serverArgv(server, "policy check");
         const trust = trustFlagsFrom(o);
         const lockPath = o.lock ?? o.lockfile;
-        if (lockPath === undefined && (trust.key !== undefined || o.signature !== undefined)) {
-          throw new McpTrustError("--key and --signature check a lockfile, and no --lock was given", {
-            hint: "add --lock mcp-lock.json",
-          });
+        const checksSignature = o.signature !== undefined ||
+          Object.values(trust).some((v) => v !== undefined);
+        if (lockPath === undefined && checksSignature) {
+          throw new McpTrustError(
+            "--key, --signature and the identity flags check a lockfile, and no --lock was given",
+            {
+              hint: "add --lock mcp-lock.json",
+            },
+          );
         }
         const lockfile = lockPath === undefined
           ? undefined
