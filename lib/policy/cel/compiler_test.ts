@@ -142,6 +142,22 @@ test("cost grows with the work done", () => {
   assert.ok(two.cost > 0 && many.cost > two.cost * 10, `${two.cost} vs ${many.cost}`);
 });
 
+test("standard CEL beyond field access compiles and runs: types, timestamps, map literals, 3-arg map", () => {
+  for (
+    const expr of [
+      "type(input.server.name) == string && type(size(input.tools)) == int",
+      'timestamp("2024-01-01T00:00:00Z") < timestamp("2025-01-01T00:00:00Z") && duration("1h") > duration("1m")',
+      '{"a": 1}["a"] == 1',
+      'input.tools.map(t, t.name.startsWith("read"), t.name) == ["read_file"]',
+      'input.tools.exists_one(t, t.name == "read_file")',
+      'input.tools[0].input_schema.properties.path.type == "string"',
+    ]
+  ) {
+    const out = compile(expr).evaluate({ input });
+    assert.deepEqual(out.ok ? out.value : out.error, true, expr);
+  }
+});
+
 test("matches() is a partial RE2 match, as in cel-go", () => {
   assert.deepEqual(compile('"abc".matches("b")').evaluate({ input }).ok, true);
   const r = compile('input.server.name.matches("^de") && !input.server.name.matches("^(?i)DEX")')

@@ -54,6 +54,20 @@ export interface CheckResult {
 }
 
 const BOOL: Shape = { kind: "bool" };
+/** Identifiers CEL resolves to type values, as in `type(x) == string`. */
+const TYPE_NAMES = new Set([
+  "bool",
+  "int",
+  "uint",
+  "double",
+  "string",
+  "bytes",
+  "list",
+  "map",
+  "null_type",
+  "type",
+  "dyn",
+]);
 const DYN: Shape = { kind: "dyn" };
 
 /**
@@ -88,6 +102,7 @@ function infer(e: Expr, ctx: Ctx): Typed {
   switch (k.case) {
     case "identExpr": {
       const v = ctx.vars.get(k.value.name);
+      if (!v && TYPE_NAMES.has(k.value.name)) return { shape: { kind: "type" } };
       if (!v) {
         const known = [...ctx.vars.keys()].filter((n) => !n.startsWith("@")).join(", ");
         fail(ctx, e, `unknown variable "${k.value.name}" (in scope: ${known})`);
