@@ -229,11 +229,40 @@ export interface PolicyInputSources {
   verifiedArtifact?: ArtifactPin & { provenance?: ProvenanceInfo & { verified: true } };
 }
 
-/** A JSON-like value CEL can read (plain objects, arrays, strings, numbers, booleans, null). */
+/** A value CEL can read: plain objects, Maps, arrays, strings, numbers, booleans, null. */
 export type PolicyInput = Record<string, unknown>;
 
 const s = (v: unknown): string => (typeof v === "string" ? v : "");
-const json = (v: unknown): unknown => (v === undefined ? null : v);
+
+/**
+ * A JSON value the server sent (schemas, capabilities), with objects as `Map`s. `@bufbuild/cel` reads a
+ * plain object as a map only if `value.constructor.name === "Object"`, which a server can break with a
+ * key named "constructor"; Maps have no such trap. Iterative, so no nesting depth can overflow the stack.
+ */
+function json(root: unknown): unknown {
+  if (root === undefined) return null;
+  if (typeof root !== "object" || root === null) return root;
+  const shell = (v: object): unknown[] | Map<string, unknown> =>
+    Array.isArray(v) ? new Array(v.length) : new Map();
+  const out = shell(root);
+  const stack: [object, unknown[] | Map<string, unknown>][] = [[root, out]];
+  while (stack.length) {
+    const [src, dst] = stack.pop()!;
+    const entries: [string | number, unknown][] = Array.isArray(src)
+      ? src.map((v, i) => [i, v])
+      : Object.entries(src);
+    for (const [k, v] of entries) {
+      let copy = v;
+      if (typeof v === "object" && v !== null) {
+        copy = shell(v);
+        stack.push([v, copy as unknown[] | Map<string, unknown>]);
+      }
+      if (Array.isArray(dst)) dst[k as number] = copy;
+      else dst.set(k as string, copy);
+    }
+  }
+  return out;
+}
 
 function schemeOf(uri: string): string | undefined {
   // RFC 3986 scheme, so "file:/etc/passwd" counts as file too (the Go tool only saw "<scheme>://").
@@ -359,7 +388,7 @@ export function buildPolicyInput(src: PolicyInputSources): PolicyInput {
     title: s(si.title),
     protocolVersion: s(iface.protocolVersion),
     instructions: s(iface.instructions),
-    capabilities: iface.capabilities ?? {},
+    capabilities: json(iface.capabilities ?? {}),
   };
   const input: PolicyInput = {
     argv: [...src.argv],

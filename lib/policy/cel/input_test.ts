@@ -358,6 +358,28 @@ test("annotations of the wrong type are left out; hints fall back to the MCP def
   assert.equal(tool.description, "");
 });
 
+test("a server cannot break rules with JSON keys such as constructor or __proto__ in its schemas", () => {
+  const iface = liveInterface();
+  const schema = JSON.parse(
+    '{"type":"object","constructor":"x","properties":{"command":{"type":"string"},"__proto__":{"a":1}}}',
+  );
+  iface.tools = [{ name: "t", inputSchema: schema }];
+  iface.capabilities = JSON.parse('{"constructor":{"name":"Nope"},"tools":{}}');
+  const input = buildPolicyInput({ argv: ARGV, iface });
+  const compiler = new CelCompiler();
+  for (
+    const expr of [
+      "input.tools.exists(t, has(t.input_schema.properties.command))",
+      'input.tools.exists(t, "__proto__" in t.input_schema.properties)',
+      'input.tools[0].input_schema["constructor"] == "x"',
+      "has(input.server.capabilities.tools)",
+    ]
+  ) {
+    const out = compiler.compile(expr, { input: POLICY_INPUT_SHAPE }).evaluate({ input });
+    assert.deepEqual(out.ok ? out.value : out.error, true, expr);
+  }
+});
+
 test("schemes come from static resources and templates, by RFC 3986 scheme (file:/x counts)", () => {
   const iface = liveInterface();
   iface.resources = [{ uri: "file:/etc/passwd" }, { uri: "HTTPS://example.com/a" }, { uri: "no-scheme" }];
