@@ -13,6 +13,7 @@ import type { LockfileV3 } from "../lib/lockfile/types.ts";
 import { openAuditLog } from "../lib/observe/audit_log.ts";
 import { createCorePolicy } from "../lib/proxy/core_policy.ts";
 import { runProxy } from "../lib/proxy/run_proxy.ts";
+import { SchemaGuard } from "../lib/proxy/schema_guard.ts";
 import type { ProxyMode } from "../lib/proxy/session.ts";
 import { out, parseDuration, parseProxyFailOn, SERVER_ARGS_HELP, serverArgv } from "./options.ts";
 
@@ -64,6 +65,11 @@ export function proxyCommand() {
       "write the audit log (JSON lines) to this file instead of stderr",
       "stderr",
     )
+    .option("--no-validate-args", "do not validate tools/call arguments against the approved input schema")
+    .option(
+      "--no-validate-results",
+      "do not validate structured tool results against the approved output schema",
+    )
     .option("--print-effective-allowlist", "print what the lockfile allows and exit")
     .passThroughOptions()
     .addHelpText(
@@ -80,6 +86,9 @@ lockfile; drift at or above --fail-on denies every request in enforce mode. What
 every list result is verified item by item: an item that is not locked, or whose description, schema
 or annotations changed, is removed, and calls to it are denied. To allow only some of a server's tools,
 delete the others from the lockfile and run with --fail-on none.
+Every tools/call's arguments are validated against the tool's approved input schema (-32602
+MCPTRUST_INVALID_ARGUMENTS, before the server sees them), and a tool with an output schema must return
+structuredContent that validates against it (else the host gets -32001 instead of the result).
 Exit code: the server's own (128+N if killed by signal N); 2 if the proxy could not start.`,
     )
     .action(async (server, opts) => {
@@ -120,6 +129,9 @@ Exit code: the server's own (128+N if killed by signal N); 2 if the proxy could 
           maxPending: opts.maxPending,
           requestTtlMs: opts.requestTimeout,
           preflightTimeoutMs: opts.timeout,
+          guard: opts.validateArgs || opts.validateResults
+            ? new SchemaGuard({ args: opts.validateArgs, results: opts.validateResults })
+            : undefined,
         });
         log.write({ level: "info", event: "proxy.exit", reason: `server exit code ${code}` });
         process.exitCode = code;

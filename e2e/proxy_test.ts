@@ -609,3 +609,63 @@ test("members: with a Go-format lockfile (no member hashes) only the members it 
     },
   );
 });
+
+// ------------------------------------------------- arguments and results against the approved schemas
+
+test("arguments that violate the approved input schema get -32602 and never reach the server", async () => {
+  const lock = await lockBase();
+  const rec = join(DIR, "args.jsonl");
+  await withHost(["--lock", lock, "--", ...recordedFixture("base", rec)], async ({ client }) => {
+    const ok = await client.callTool({ name: "search", arguments: { query: "notes" } });
+    assert.deepEqual(ok.structuredContent, { results: [{ path: "notes.txt", line: 3 }] });
+    const msg = await rejectsWith(client.callTool({ name: "search", arguments: { query: 5 } }), -32602);
+    assert.match(msg, /^MCPTRUST_INVALID_ARGUMENTS: arguments of tool "search" .*\/query must be string/);
+    await rejectsWith(client.callTool({ name: "search", arguments: { query: "x", limit: 1000 } }), -32602);
+  });
+  const calls = recorded(rec).filter((m) => m.method === "tools/call").map((m) => m.params.arguments);
+  assert.deepEqual(calls, [{ query: "notes" }]);
+  // --no-validate-args lets them through to the server, which decides.
+  const rec2 = join(DIR, "args-off.jsonl");
+  await withHost(
+    ["--lock", lock, "--no-validate-args", "--", ...recordedFixture("base", rec2)],
+    async ({ client }) => {
+      await client.callTool({ name: "search", arguments: { query: 5 } }).catch(() => {});
+    },
+  );
+  assert.ok(recorded(rec2).some((m) => m.method === "tools/call" && m.params.arguments.query === 5));
+});
+
+test("server-filesystem: a call with a wrong argument type is refused by the proxy, a good one reads", async () => {
+  const root = join(DIR, "fs-args");
+  mkdirSync(root, { recursive: true });
+  writeFileSync(join(root, "a.txt"), "alpha");
+  const lock = await lockServer(DIR, "fs-args", serverFilesystem(root));
+  await withHost(["--lock", lock, "--", ...serverFilesystem(root)], async ({ client }) => {
+    const r = await client.callTool({ name: "read_text_file", arguments: { path: join(root, "a.txt") } });
+    assert.match(textOf(r), /alpha/);
+    const msg = await rejectsWith(
+      client.callTool({ name: "read_text_file", arguments: { path: 42 } }),
+      -32602,
+    );
+    assert.match(msg, /^MCPTRUST_INVALID_ARGUMENTS: .*read_text_file/);
+  });
+});
+
+test("structuredContent that violates the approved output schema is withheld from the host", async () => {
+  const lock = await lockBase();
+  const log = join(DIR, "results.log");
+  await withHost(
+    ["--lock", lock, "--log-output", log, "--", ...fixture("invalid_structured_content")],
+    async ({ client }) => {
+      const msg = await rejectsWith(client.callTool({ name: "search", arguments: { query: "x" } }), -32001);
+      assert.match(
+        msg,
+        /^MCPTRUST_DENIED: the result of tool "search" does not match its approved output schema/,
+      );
+      // Other tools are unaffected.
+      const r = await client.callTool({ name: "read_file", arguments: { path: "x" } });
+      assert.match(textOf(r), /tool read_file called/);
+    },
+  );
+  assert.ok(auditLog(log).some((e) => e.event === "block" && e.identifier === "search"));
+});

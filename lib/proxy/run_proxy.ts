@@ -14,6 +14,7 @@ import { TextLineReader } from "../mcp/text_line_reader.ts";
 import { ServerProcess } from "../mcp/server_process.ts";
 import type { AuditLog } from "../observe/audit_log.ts";
 import type { ProxyPolicy } from "./policy_port.ts";
+import type { SchemaGuard } from "./schema_guard.ts";
 import { type ProxyMode, ProxySession } from "./session.ts";
 
 /** Options for {@link runProxy}. */
@@ -27,6 +28,8 @@ export interface RunProxyOptions {
   requestTtlMs?: number;
   preflightTimeoutMs?: number;
   graceMs?: number;
+  /** Argument and result validation against the approved schemas; none: off. */
+  guard?: SchemaGuard;
 }
 
 /** On host EOF, how long answers to requests already sent may take before the server is stopped. */
@@ -106,6 +109,7 @@ export function runProxy(argv: readonly string[], opts: RunProxyOptions): Promis
     maxPending: opts.maxPending,
     requestTtlMs: opts.requestTtlMs,
     preflightTimeoutMs: opts.preflightTimeoutMs,
+    guard: opts.guard,
   });
 
   // Each chunk is decoded once (the stream's decoder joins UTF-8 sequences split across chunks), and

@@ -23,6 +23,7 @@ import { ErrorCode, errorResponseLine, isObject, type JsonRpcId } from "../mcp/j
 import type { AuditLog } from "../observe/audit_log.ts";
 import { IdTable, TableFullError } from "./id_table.ts";
 import { pinInitializeResult } from "./identity.ts";
+import type { SchemaGuard } from "./schema_guard.ts";
 import { type ItemKind, LIST_KINDS, type ProxyPolicy } from "./policy_port.ts";
 import { quickIdSpan, scanMessage, scanTopLevel, splice, splitTopLevelArray } from "./top_level.ts";
 
@@ -49,6 +50,8 @@ export interface ProxySessionOptions {
   preflightTimeoutMs?: number;
   /** Largest host id accepted, in bytes of its JSON text. Default 256 (reference §5.3). */
   maxIdBytes?: number;
+  /** Validates tools/call arguments and structured results against the approved schemas; none: off. */
+  guard?: SchemaGuard;
 }
 
 const DENIED = "MCPTRUST_DENIED";
@@ -68,12 +71,14 @@ interface HostPending {
   /** The host's id exactly as its JSON text (numbers keep every digit). */
   rawId: string;
   listKind?: ItemKind;
+  /** For a tools/call whose result is validated: the tool's name. */
+  tool?: string;
 }
 
 /** The proxy session. */
 export class ProxySession {
   readonly #o:
-    & Required<Omit<ProxySessionOptions, "lockfile" | "policy" | "log" | "toHost" | "toServer">>
+    & Required<Omit<ProxySessionOptions, "lockfile" | "policy" | "log" | "toHost" | "toServer" | "guard">>
     & ProxySessionOptions;
   /** Host requests forwarded to the server, by proxy id. */
   readonly #hostPending: IdTable<HostPending>;
@@ -275,10 +280,44 @@ export class ProxySession {
         reason: verdict.reason,
       });
     }
+    let tool: string | undefined;
+    const guard = this.#o.guard;
+    if (guard && method === "tools/call" && isObject(msg.params) && typeof msg.params.name === "string") {
+      const name = msg.params.name;
+      const checked = guard.checkArgs(name, msg.params.arguments);
+      if (!checked.ok) {
+        // The server never sees arguments its own approved schema rejects (MCP "Tools": -32602).
+        if (this.#o.mode === "enforce") {
+          this.#o.log.write({
+            level: "warn",
+            event: "block",
+            method,
+            identifier: name,
+            reason: checked.reason,
+          });
+          this.#o.toHost(
+            errorLine(
+              rawId,
+              ErrorCode.InvalidParams,
+              `MCPTRUST_INVALID_ARGUMENTS: ${checked.reason}; fix the call, or run the proxy with --no-validate-args`,
+            ),
+          );
+          return;
+        }
+        this.#o.log.write({
+          level: "warn",
+          event: "would_block",
+          method,
+          identifier: name,
+          reason: checked.reason,
+        });
+      }
+      if (guard.checksResult(name)) tool = name;
+    }
     const list = LIST_KINDS[method];
     let proxyId: string;
     try {
-      proxyId = this.#hostPending.add(msg.id as JsonRpcId, method, { rawId, listKind: list?.kind });
+      proxyId = this.#hostPending.add(msg.id as JsonRpcId, method, { rawId, listKind: list?.kind, tool });
     } catch (err) {
       if (err instanceof TableFullError) {
         this.#o.log.write({ level: "warn", event: "overload", method, reason: err.message });
@@ -450,7 +489,30 @@ export class ProxySession {
       });
       return;
     }
-    const { rawId: hostRawId, listKind } = entry.meta!;
+    const { rawId: hostRawId, listKind, tool } = entry.meta!;
+    if (tool !== undefined && shape.hasResult && !shape.hasError) {
+      const checked = this.#o.guard!.checkResult(tool, msg.result);
+      if (!checked.ok) {
+        const enforce = this.#o.mode === "enforce";
+        this.#o.log.write({
+          level: "warn",
+          event: enforce ? "block" : "would_block",
+          method: entry.method,
+          identifier: tool,
+          reason: checked.reason,
+        });
+        if (enforce) {
+          this.#o.toHost(
+            errorLine(
+              hostRawId,
+              ErrorCode.Denied,
+              `${DENIED}: ${checked.reason}; the result was withheld (run the proxy with --no-validate-results to pass such results)`,
+            ),
+          );
+          return;
+        }
+      }
+    }
     if (entry.method === "initialize") {
       if (shape.hasResult && !shape.hasError) {
         this.initializeSeen(msg.result);
@@ -540,6 +602,7 @@ export class ProxySession {
         }
       }
       result[key] = kept;
+      if (kind === "tool") this.#learnSchemas(items.filter((_, i) => verdicts[i]?.allow));
       // Pagination and cache hints pass; any other result member (`_meta`, or what a server adds) is
       // covered by no lockfile entry, so it does not reach the host.
       const extra = Object.keys(result).filter((m) => m !== key && !LIST_RESULT_MEMBERS.has(m));
@@ -689,7 +752,8 @@ export class ProxySession {
         const report = compareLockfile(this.#o.lockfile, iface);
         this.preflightDrift = report.items;
         // Seed the core's per-item state from the live lists.
-        this.#o.policy.checkList("tool", iface.tools);
+        const toolVerdicts = this.#o.policy.checkList("tool", iface.tools);
+        this.#learnSchemas(iface.tools.filter((_, i) => toolVerdicts[i]?.allow));
         this.#o.policy.checkList("prompt", iface.prompts);
         this.#o.policy.checkList("resource", iface.resources);
         this.#o.policy.checkList("template", iface.resourceTemplates);
@@ -728,6 +792,14 @@ export class ProxySession {
         clearTimeout(timer);
         this.#resolvePreflight();
       });
+  }
+
+  /** Compiles the schemas of verified tools for argument and result validation. */
+  #learnSchemas(tools: Record<string, unknown>[]): void {
+    if (!this.#o.guard) return;
+    for (const warning of this.#o.guard.learn(tools)) {
+      this.#o.log.write({ level: "warn", event: "schema.invalid", reason: warning });
+    }
   }
 
   #denyAll(reason: string): void {

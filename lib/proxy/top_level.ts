@@ -247,6 +247,9 @@ const ID_SECOND = '{"jsonrpc":"2.0","id":';
  * however escaped, makes {@link scanMessage} refuse the message, and this path must not accept what
  * that one refuses).
  *
+ * A repeated id with the same value text (where the first or second member is the id) is accepted: every
+ * parser reads the same id from it, so there is nothing to disagree on.
+ *
  * Why the last-member case is the top-level id: in valid JSON the text `"id":` followed by a value and
  * the final `}` can only be the outermost object's last member (a string can not hold an unescaped `"`,
  * and a `"` followed by `:` closes a key).
@@ -263,7 +266,9 @@ export function quickIdSpan(text: string, id: unknown): [number, number] | undef
   else if (text.startsWith(ID_SECOND)) start = ID_SECOND.length;
   else {
     const k = text.lastIndexOf('"id":');
-    if (k < 1 || text.charCodeAt(k - 1) !== 0x2c) return undefined;
+    // The only literal "id" key: an earlier one could be a top-level duplicate, which a first-wins
+    // parser on the host's side would read instead (a guessed host id would inject a response).
+    if (k < 1 || text.charCodeAt(k - 1) !== 0x2c || text.indexOf('"id":') !== k) return undefined;
     start = k + 5;
     last = true;
   }

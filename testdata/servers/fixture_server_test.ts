@@ -924,6 +924,19 @@ test("invalid_output: a truncated JSON line and a smuggling batch before the rea
   });
 });
 
+test("invalid_structured_content: search returns structuredContent its outputSchema forbids", async () => {
+  await withFixture("invalid_structured_content", async (peer) => {
+    await peer.initialize();
+    const lists = await peer.listAll();
+    assert.equal(
+      byName(lists.tools, "search").outputSchema.properties.results.items.properties.path.type,
+      "string",
+    );
+    const r = await peer.result("tools/call", { name: "search", arguments: { query: "x" } });
+    assert.deepEqual(r.structuredContent, { results: [{ path: 3, line: "x" }] });
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // Benchmark helpers
 
