@@ -81,7 +81,7 @@ Examples:
 Severities: critical (added/removed tools, prompts, templates or resources; schema and argument changes;
 annotations that weaken safety), moderate (descriptions, titles, output schemas, other annotation changes,
 a raised risk level), info (risk lowered, server version).
-Exit codes: 0 pass, 1 drift at or above --fail-on, 2 operational error.`,
+Exit codes: 0 pass, 1 drift at or above --fail-on (or a failed --policy), 2 operational error.`,
     )
     .action(async (server, opts) => {
       const policy = checkPolicy.loadCheckPolicy(opts.policy); // before the scan: a bad policy is exit 2
