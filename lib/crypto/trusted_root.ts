@@ -13,7 +13,7 @@
  * @module
  */
 import seeds from "@sigstore/tuf/seeds.json" with { type: "json" };
-import { TrustedRoot } from "@sigstore/protobuf-specs";
+import { type TimeRange, TrustedRoot } from "@sigstore/protobuf-specs";
 import { Buffer } from "node:buffer";
 import { McpTrustError } from "../errors.ts";
 
@@ -76,8 +76,16 @@ function loadPublicGood(): { json: unknown; root: TrustedRoot } {
  * sigstore/protobuf-specs, as written by `cosign trusted-root create` or served by Sigstore's TUF repos).
  *
  * Checked: it is an object with a known trusted-root media type; every transparency log and CT log has
- * a public key and a log ID; every certificate authority has at least one certificate. The keys and
+ * a public key and a log ID; every certificate authority has at least one certificate; and every
+ * transparency log key, CT log key, certificate authority and timestamp authority has a validity window
+ * (`validFor`) with a `start`, and an `end`, if any, that is a time not before it. The keys and
  * certificates themselves are decoded when trust material is built from the result.
+ *
+ * The validity rule is sigstore/protobuf-specs' (`TimeRange.start` is required, `end` optional; a
+ * `CertificateAuthority`'s window MUST be checked) and sigstore-go's (it refuses a log key without
+ * `validFor.start`), and the sigstore-conformance case `trust-root-tlog-missing-validity-start_fail`.
+ * @sigstore/verify would read a missing start as the beginning of time, trusting a key for signatures
+ * made before it existed; such a root is refused instead.
  *
  * @param json parsed JSON
  * @param source how to name the input in messages, e.g. the file path
@@ -107,6 +115,8 @@ export function parseTrustedRoot(json: unknown, source = "trusted root"): Truste
     logs.forEach((log, i) => {
       if (!log.publicKey?.rawBytes?.length) throw bad(`${field}[${i}].publicKey.rawBytes is missing`);
       if (!log.logId?.keyId?.length) throw bad(`${field}[${i}].logId.keyId is missing`);
+      const why = validityProblem(log.publicKey.validFor);
+      if (why) throw bad(`${field}[${i}]${named(log.baseUrl)}.publicKey.validFor${why}`);
     });
   }
   for (
@@ -117,8 +127,26 @@ export function parseTrustedRoot(json: unknown, source = "trusted root"): Truste
   ) {
     cas.forEach((ca, i) => {
       if (!ca.certChain?.certificates?.length) throw bad(`${field}[${i}].certChain has no certificates`);
+      const why = validityProblem(ca.validFor);
+      if (why) throw bad(`${field}[${i}]${named(ca.uri)}.validFor${why}`);
     });
   }
   if (root.tlogs.length === 0) throw bad("it lists no transparency logs (tlogs)");
   return root;
+}
+
+/** What is wrong with a validity window, as the rest of a sentence after its path, or undefined. */
+function validityProblem(range: TimeRange | undefined): string | undefined {
+  if (!range) return " is missing: each key and authority must say from when it is trusted";
+  if (!range.start) {
+    return ".start is missing: the time from which it is trusted is required, and is not assumed to be the beginning of time";
+  }
+  if (Number.isNaN(range.start.getTime())) return ".start is not a valid time";
+  if (range.end && Number.isNaN(range.end.getTime())) return ".end is not a valid time";
+  if (range.end && range.end < range.start) return ".end is before its start";
+  return undefined;
+}
+
+function named(url: string | undefined): string {
+  return url ? ` (${url})` : "";
 }
