@@ -5,12 +5,13 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
+import { Buffer } from "node:buffer";
 import process from "node:process";
 import { Command, Option } from "@commander-js/extra-typings";
 import { errorMessage, McpTrustError } from "../lib/errors.ts";
-import type { IdentityPolicy, SigstoreVerified } from "../lib/crypto/sigstore.ts";
+import type { ArtifactDigest, IdentityPolicy, SigstoreVerified } from "../lib/crypto/sigstore.ts";
 
 // The Sigstore libraries are loaded when the command runs, not when the CLI starts.
 const loadSigstore = () => import("../lib/crypto/sigstore.ts");
@@ -21,6 +22,10 @@ What is checked, offline (no network):
   (with CT log proofs) at the time recorded by the Rekor transparency log or a timestamp authority;
   the log entry proves this signature was logged; the signature verifies; and the certificate
   identity and OIDC issuer are the ones you name. There is no default identity: name the signer.
+
+The artifact may be given by its digest instead, as sha256:<64 hex digits> (the sigstore-conformance
+form): the bundle must sign exactly that digest (ECDSA signatures), or name it as an in-toto subject.
+A name of that form that is also an existing file is refused as ambiguous; write ./sha256:... for the file.
 
 Trust: the Sigstore public-good trusted root is built in. For a private Sigstore deployment, or keys
 rotated after this build, pass --trusted-root <trusted_root.json>.
@@ -36,6 +41,11 @@ Examples:
   # any workflow of that repository (the regexp must match the whole identity)
   mcptrust verify-bundle --bundle server.tgz.sigstore.json --artifact server.tgz \\
     --certificate-identity-regexp 'https://github\\.com/acme/mcp-server/\\.github/workflows/.*' \\
+    --certificate-oidc-issuer https://token.actions.githubusercontent.com
+
+  # the same check, given only the artifact's SHA-256
+  mcptrust verify-bundle --bundle server.tgz.sigstore.json --artifact "sha256:$(sha256sum server.tgz | cut -c1-64)" \\
+    --certificate-identity https://github.com/acme/mcp-server/.github/workflows/release.yml@refs/heads/main \\
     --certificate-oidc-issuer https://token.actions.githubusercontent.com
 
   # a bundle made with a managed key (cosign sign-blob --key), as JSON
@@ -55,7 +65,10 @@ export function verifyBundleCommand(write: (s: string) => void = (s) => void pro
   return new Command("verify-bundle")
     .description("Verify a Sigstore bundle over an artifact, offline, for a named signer.")
     .requiredOption("--bundle <file>", "Sigstore bundle (JSON, e.g. from cosign sign-blob --bundle)")
-    .requiredOption("--artifact <file>", "the signed file; its exact bytes are checked")
+    .requiredOption(
+      "--artifact <file|digest>",
+      "the signed file (its exact bytes are checked), or its digest as sha256:<64 hex digits>",
+    )
     .option(
       "--certificate-identity <identity>",
       "expected signer identity, exact (e.g. a workflow URI or email)",
@@ -81,7 +94,8 @@ export function verifyBundleCommand(write: (s: string) => void = (s) => void pro
       const format = o.format;
       try {
         const result = await run(o);
-        write(format === "json" ? JSON.stringify({ verified: true, ...result }) + "\n" : renderText(result));
+        const { artifactIsDigest: _, ...facts } = result; // JSON: `artifact` is as given, file or digest
+        write(format === "json" ? JSON.stringify({ verified: true, ...facts }) + "\n" : renderText(result));
       } catch (err) {
         if (format === "json" && err instanceof McpTrustError) {
           const { SigstoreCheckFailedError } = await loadSigstore();
@@ -115,13 +129,15 @@ interface Result extends SigstoreVerified {
   bundle: string;
   artifact: string;
   artifactSha256: string;
+  /** True when --artifact was a digest, not a file. */
+  artifactIsDigest: boolean;
 }
 
 async function run(o: Flags): Promise<Result> {
   const { parseBundleJSON, verifySigstoreBundle } = await loadSigstore();
   const { policy, publicKeyPem } = signerFromFlags(o);
   const bundle = parseBundleJSON(readInput(o.bundle, "--bundle"), `bundle ${o.bundle}`);
-  const artifact = readInput(o.artifact, "--artifact");
+  const artifact = await artifactFromFlag(o.artifact);
   let trustedRoot: unknown;
   if (o.trustedRoot !== undefined) {
     const text = new TextDecoder().decode(readInput(o.trustedRoot, "--trusted-root"));
@@ -134,12 +150,42 @@ async function run(o: Flags): Promise<Result> {
     }
   }
   const verified = await verifySigstoreBundle(bundle, artifact, { policy, publicKeyPem, trustedRoot });
+  const isDigest = !(artifact instanceof Uint8Array);
   return {
     ...verified,
     bundle: o.bundle,
     artifact: o.artifact,
-    artifactSha256: createHash("sha256").update(artifact).digest("hex"),
+    artifactSha256: isDigest
+      ? Buffer.from(artifact.digest).toString("hex")
+      : createHash("sha256").update(artifact).digest("hex"),
+    artifactIsDigest: isDigest,
   };
+}
+
+/**
+ * `--artifact` is a file, or a digest. The sigstore-conformance CLI protocol (docs/cli_protocol.md,
+ * FILE_OR_DIGEST) reads it as a digest when it starts with `sha256:`, has the length of a hex SHA-256
+ * and is not a path on disk, and as a file path otherwise. Two deliberate differences, both failing
+ * closed: text that starts with a hash name and a colon (`sha256:`, `sha512:`, `md5:`) but is not an
+ * existing file is parsed as a digest, so a malformed one is reported as such (exit 2) instead of as a
+ * missing file; and text in the exact digest form that is also an existing file is refused as
+ * ambiguous (exit 2) rather than silently checked as the file, since the user may have meant the
+ * digest. `./sha256:...` names such a file unambiguously.
+ */
+async function artifactFromFlag(value: string): Promise<Uint8Array | ArtifactDigest> {
+  const { isArtifactDigestForm, looksLikeArtifactDigest, parseArtifactDigest } = await loadSigstore();
+  if (!looksLikeArtifactDigest(value)) return readInput(value, "--artifact");
+  if (existsSync(value)) {
+    if (!isArtifactDigestForm(value)) return readInput(value, "--artifact");
+    throw new McpTrustError(
+      `--artifact ${value} is ambiguous: it is a sha256 digest and also the name of an existing file`,
+      {
+        hint:
+          `write ./${value} to verify the file; to verify the digest, run from a directory without that file`,
+      },
+    );
+  }
+  return parseArtifactDigest(value, "--artifact");
 }
 
 function signerFromFlags(o: Flags): { policy?: IdentityPolicy; publicKeyPem?: string } {
@@ -198,7 +244,11 @@ function readInput(path: string, flag: string): Uint8Array {
 }
 
 function renderText(r: Result): string {
-  const lines = [`Verified: ${r.artifact} (sha256:${r.artifactSha256})`];
+  const lines = [
+    r.artifactIsDigest
+      ? `Verified: digest sha256:${r.artifactSha256}`
+      : `Verified: ${r.artifact} (sha256:${r.artifactSha256})`,
+  ];
   if (r.kind === "certificate") {
     lines.push(`  signed by:  ${r.identity}`, `  issuer:     ${r.issuer}`);
   } else {

@@ -3,13 +3,17 @@
  *
  * Verification runs fully offline with @sigstore/verify and @sigstore/bundle against a trusted root
  * (the public-good root embedded in the binary, see ./trusted_root.ts, or one the caller passes). It
- * checks, in order: the bundle's shape; that the bundle covers these artifact bytes (message digest, or
- * the in-toto subject of a DSSE envelope); the timestamps (Rekor inclusion promises, RFC 3161 timestamps);
- * the Fulcio certificate chain and its SCTs at those times (or the caller's public key); the transparency
- * log entry (SET and/or inclusion proof against a checkpoint, and that the entry describes this
- * signature); the signature itself; and then the certificate identity and OIDC issuer against the
- * caller's policy. There is no "any identity" default (the Go tool's `.*` is a known gap): a keyless
- * bundle only verifies against an explicit identity and issuer.
+ * checks, in order: the bundle's shape (./sigstore_bundle_shape.ts); that its certificate chain carries
+ * no root certificate; that the bundle covers these artifact bytes, or this artifact digest
+ * (./sigstore_digest.ts), by its message digest or the in-toto subject of its DSSE envelope; the
+ * timestamps (Rekor inclusion promises, RFC 3161 timestamps); the Fulcio certificate chain and its
+ * SCTs at those times (or the caller's public key); the transparency log entry (SET and/or inclusion
+ * proof against a checkpoint, and that the entry describes this signature); the signature itself;
+ * and then the certificate identity and OIDC issuer against the caller's policy. There is no "any
+ * identity" default (the Go tool's `.*` is a known gap): a keyless bundle only verifies against an
+ * explicit identity and issuer. Every refusal is one line: errors that are not the libraries' own
+ * verdicts (a TypeError on a field nobody checked) are reported as the step that failed, never as the
+ * raw JavaScript message.
  *
  * Signing (keyless, via the `sigstore` package) needs the network: an OIDC token, Fulcio for the
  * short-lived certificate, Rekor for the transparency log entry, and optionally a timestamp authority.
@@ -37,7 +41,12 @@ import {
 } from "@sigstore/verify";
 import { HashAlgorithm, type TrustedRoot } from "@sigstore/protobuf-specs";
 import { CheckFailedError, McpTrustError } from "../errors.ts";
+import { findBundleFieldProblem, findTlogEntryProblem } from "./sigstore_bundle_shape.ts";
+import { type ArtifactDigest, digestSignatureContent, digestUncheckableReason } from "./sigstore_digest.ts";
 import { parseTrustedRoot, publicGoodTrustedRoot } from "./trusted_root.ts";
+
+export type { ArtifactDigest } from "./sigstore_digest.ts";
+export { isArtifactDigestForm, looksLikeArtifactDigest, parseArtifactDigest } from "./sigstore_digest.ts";
 
 /**
  * Who may have signed: the certificate identity (the Fulcio certificate's subject alternative name, e.g.
@@ -126,14 +135,23 @@ export function parseBundleJSON(text: string | Uint8Array, source = "Sigstore bu
 }
 
 /**
- * Verifies a Sigstore bundle (parsed JSON) over `artifact` bytes, fully offline.
+ * Verifies a Sigstore bundle (parsed JSON) over `artifact` bytes, or an artifact digest, fully offline.
  *
  * Keyless bundles (a Fulcio certificate in `verificationMaterial`) need `opts.policy`; managed-key
  * bundles (`verificationMaterial.publicKey`) need `opts.publicKeyPem` instead (PEM SubjectPublicKeyInfo,
  * as in cosign's `cosign.pub`). Passing both, or neither, is a usage error. Bundle media types v0.1,
  * v0.2 and v0.3 are accepted; message signatures and DSSE envelopes (in-toto statements, bound to the
  * artifact through a subject digest) are supported. At least one transparency log entry and one verified
- * timestamp are required, as in cosign and sigstore-js defaults.
+ * timestamp are required, as in cosign and sigstore-js defaults. A certificate chain that includes a
+ * root (self-signed) certificate is refused: signers MUST NOT include one (sigstore/protobuf-specs
+ * `VerificationMaterial`), and the sigstore-conformance case `bundle-with-root-cert_fail` expects the
+ * refusal. A transparency log entry that is malformed (see ./sigstore_bundle_shape.ts) fails the
+ * `transparency-log` check.
+ *
+ * Given an {@link ArtifactDigest} instead of bytes (the sigstore-conformance `sha256:<hex>` form): a
+ * message signature's `messageDigest` must be that SHA-256 and its signature is checked over the digest
+ * (ECDSA keys only, see ./sigstore_digest.ts); a DSSE envelope's in-toto statement must name that
+ * sha256 among its subjects.
  *
  * Under Deno, `node:crypto.verify(null, …)` throws "no default digest" for EC and RSA keys, where Node
  * and Bun use SHA-256; @sigstore/verify relies on that default for Rekor SETs, checkpoints and DSSE
@@ -141,18 +159,20 @@ export function parseBundleJSON(text: string | Uint8Array, source = "Sigstore bu
  * the duration of the (synchronous) verification only.
  *
  * @param bundle the parsed bundle JSON (see {@link parseBundleJSON})
- * @param artifact the signed bytes (for DSSE: the in-toto subject)
+ * @param artifact the signed bytes (for DSSE: the in-toto subject), or their SHA-256 (see
+ *   {@link parseArtifactDigest})
  * @param opts `policy` (identity and issuer), `publicKeyPem` (managed key), `trustedRoot` (parsed
  *   trusted_root.json; default: the embedded Sigstore public-good root)
  * @returns who signed, and when
- * @throws McpTrustError (exit 2) for malformed bundles, keys, trusted roots or policies
+ * @throws McpTrustError (exit 2) for malformed bundles, keys, trusted roots or policies, and for a
+ *   digest that cannot be checked (a SHA-384 message digest, an Ed25519 or RSA signing key)
  * @throws SigstoreCheckFailedError (a CheckFailedError, exit 1) when the bundle does not verify; its
  *   `check` says which step failed
  */
 // deno-lint-ignore require-await -- async by contract (stable API); the checks themselves are synchronous
 export async function verifySigstoreBundle(
   bundle: unknown,
-  artifact: Uint8Array,
+  artifact: Uint8Array | ArtifactDigest,
   opts: { policy?: IdentityPolicy; publicKeyPem?: string; trustedRoot?: unknown },
 ): Promise<SigstoreVerified> {
   const matcher = opts.policy === undefined ? undefined : compilePolicy(opts.policy);
@@ -188,15 +208,21 @@ export async function verifySigstoreBundle(
     );
   }
 
-  const data = Buffer.from(artifact.buffer, artifact.byteOffset, artifact.byteLength);
-  checkMessageDigest(parsed, data);
+  checkNoRootCertificate(parsed);
+
+  const data = artifact instanceof Uint8Array
+    ? Buffer.from(artifact.buffer, artifact.byteOffset, artifact.byteLength)
+    : undefined;
+  const digest = artifact instanceof Uint8Array ? undefined : checkArtifactDigestArg(artifact);
+  if (data) checkMessageDigest(parsed, data);
+  else checkMessageDigestAgainst(parsed, digest!);
 
   let trust;
   try {
     trust = toTrustMaterial(root, publicKey ? () => ({ publicKey, validFor: () => true }) : undefined);
   } catch (err) {
     throw new McpTrustError(
-      `the trusted root has a key or certificate that cannot be decoded: ${errText(err)}`,
+      `the trusted root has a key or certificate that cannot be decoded${because(err)}`,
       {
         hint: "check the trusted_root.json passed with --trusted-root",
       },
@@ -208,25 +234,51 @@ export async function verifySigstoreBundle(
     entity = toSignedEntity(parsed, data);
   } catch (err) {
     throw new McpTrustError(
-      `the Sigstore bundle has a certificate or timestamp that cannot be decoded: ${errText(err)}`,
+      `the Sigstore bundle has a certificate or timestamp that cannot be decoded${because(err)}`,
       {
         hint: "the bundle is corrupted; obtain it again from the signer",
       },
     );
   }
-
-  let signer;
-  try {
-    signer = withDefaultDigestSha256(() => new Verifier(trust).verify(entity));
-  } catch (err) {
-    if (err instanceof VerificationError) throw describeVerificationError(err, entity, publicKey);
-    throw new McpTrustError(`the Sigstore bundle could not be checked: ${errText(err)}`, {
-      hint: "the bundle is malformed; obtain it again from the signer",
-      cause: err,
-    });
+  if (digest && parsed.content.$case === "messageSignature") {
+    let why: string | undefined;
+    try {
+      why = digestUncheckableReason(signingKey(entity, publicKey));
+    } catch {
+      why = "the signing certificate's key cannot be read";
+    }
+    if (why) {
+      throw new McpTrustError(`cannot verify against a digest: ${why}`, {
+        hint: "pass the artifact file instead of its digest",
+      });
+    }
+    const ms = parsed.content.messageSignature;
+    entity = { ...entity, signature: digestSignatureContent(ms.signature, ms.messageDigest!.digest, digest) };
   }
 
-  if (parsed.content.$case === "dsseEnvelope") checkInTotoSubject(parsed, data);
+  let step: SigstoreCheck = "timestamp";
+  const keyStep: SigstoreCheck = publicKey ? "public-key" : "certificate-chain";
+  let signer;
+  try {
+    const watched = watchSteps(entity, keyStep, (s) => (step = s));
+    signer = withDefaultDigestSha256(() => new Verifier(trust).verify(watched));
+  } catch (err) {
+    if (err instanceof VerificationError) throw describeVerificationError(err, entity, publicKey);
+    if (err instanceof McpTrustError) throw err;
+    throw uncheckable(step, err);
+  }
+
+  if (parsed.content.$case === "dsseEnvelope") {
+    checkInTotoSubject(
+      parsed,
+      data
+        ? {
+          sha256: nodeCrypto.createHash("sha256").update(data).digest("hex"),
+          sha512: nodeCrypto.createHash("sha512").update(data).digest("hex"),
+        }
+        : { sha256: Buffer.from(digest!).toString("hex") },
+    );
+  }
 
   const signedAt = earliestTimestamp(entity);
   if (publicKey) {
@@ -382,17 +434,184 @@ function parseBundle(json: unknown): Bundle {
   const mediaType = (json as { mediaType?: unknown }).mediaType;
   if (typeof mediaType !== "string" || !KNOWN_BUNDLE_MEDIA_TYPES.includes(mediaType)) {
     throw bad(
-      `unsupported mediaType ${JSON.stringify(mediaType)} (known: ${KNOWN_BUNDLE_MEDIA_TYPES.join(", ")})`,
+      `${
+        mediaType === undefined || mediaType === null
+          ? "it has no mediaType"
+          : `unsupported mediaType ${JSON.stringify(mediaType)}`
+      } (known: ${KNOWN_BUNDLE_MEDIA_TYPES.join(", ")})`,
     );
   }
+  // A malformed log entry is evidence that proves nothing: the transparency-log check fails (exit 1).
+  const entry = findTlogEntryProblem(json);
+  if (entry) {
+    throw new SigstoreCheckFailedError(
+      "transparency-log",
+      `transparency log check failed: the bundle's log entry is malformed: ${entry.path} ${entry.problem}`,
+      { hint: "the bundle is corrupted or was altered; obtain it again from the signer" },
+    );
+  }
+  const field = findBundleFieldProblem(json);
+  if (field) throw bad(`${field.path} ${field.problem}`);
   try {
     return bundleFromJSON(json);
   } catch (err) {
     if (err instanceof ValidationError) {
       throw bad(`${err.message}${err.fields?.length ? `: ${err.fields.join(", ")}` : ""}`);
     }
-    throw bad(errText(err));
+    throw bad(`it could not be decoded${because(err)}`);
   }
+}
+
+/**
+ * Refuses a bundle whose certificates include a root: a self-issued certificate that its own key
+ * signed. Signers MUST NOT include root certificates (sigstore/protobuf-specs `VerificationMaterial`);
+ * a chain that carries its own trust anchor invites a verifier to trust it, so the bundle is refused
+ * rather than the root ignored (the sigstore-conformance case `bundle-with-root-cert_fail`).
+ */
+function checkNoRootCertificate(bundle: Bundle): void {
+  const vm = bundle.verificationMaterial.content;
+  const certs = vm.$case === "x509CertificateChain"
+    ? vm.x509CertificateChain.certificates.map((c, i) =>
+      [`x509CertificateChain.certificates[${i}]`, c] as const
+    )
+    : vm.$case === "certificate"
+    ? [["certificate", vm.certificate] as const]
+    : [];
+  for (const [where, c] of certs) {
+    let cert: nodeCrypto.X509Certificate;
+    try {
+      cert = new nodeCrypto.X509Certificate(c.rawBytes);
+    } catch {
+      throw new McpTrustError(
+        `the Sigstore bundle is malformed: verificationMaterial.${where} is not a DER X.509 certificate`,
+        { hint: "the bundle is corrupted; obtain it again from the signer" },
+      );
+    }
+    let selfSigned = false;
+    try {
+      selfSigned = cert.checkIssued(cert) && cert.verify(cert.publicKey);
+    } catch {
+      selfSigned = false; // a key this runtime cannot use is not a root we can recognise; chain building decides
+    }
+    if (selfSigned) {
+      throw new SigstoreCheckFailedError(
+        "certificate-chain",
+        `certificate chain check failed: the bundle's chain includes a root certificate (verificationMaterial.${where}, ${
+          oneLineName(cert.subject)
+        }, self-signed); a bundle must not carry its own trust anchor`,
+        {
+          hint:
+            "the signer must leave the root out of the bundle (trust comes from the trusted root); obtain a conforming bundle",
+        },
+      );
+    }
+  }
+}
+
+function oneLineName(dn: string): string {
+  return JSON.stringify(dn.split("\n").filter(Boolean).join(", "));
+}
+
+/** The argument's own shape, for library callers that build an {@link ArtifactDigest} themselves. */
+function checkArtifactDigestArg(d: ArtifactDigest): Uint8Array {
+  if (d?.algorithm !== "sha256" || !(d.digest instanceof Uint8Array) || d.digest.length !== 32) {
+    throw new McpTrustError("the artifact digest must be a 32-byte sha256 digest", {
+      hint: 'give the artifact file, or its SHA-256 as "sha256:" followed by 64 hex digits',
+    });
+  }
+  return d.digest;
+}
+
+/** With a digest instead of bytes: the message signature's digest must be that very SHA-256. */
+function checkMessageDigestAgainst(bundle: Bundle, digest: Uint8Array): void {
+  if (bundle.content.$case !== "messageSignature") return;
+  const md = bundle.content.messageSignature.messageDigest!; // required by the bundle schema check
+  const alg = DIGEST_NAMES[md.algorithm];
+  if (alg !== "sha256") {
+    throw new McpTrustError(
+      `cannot verify against a sha256 digest: the bundle signs a ${alg ?? "digest of an unknown algorithm"}`,
+      { hint: "pass the artifact file instead of its digest" },
+    );
+  }
+  const given = Buffer.from(digest).toString("hex");
+  const signed = Buffer.from(md.digest).toString("hex");
+  if (given !== signed) {
+    throw new SigstoreCheckFailedError(
+      "artifact",
+      `the bundle signs a different artifact: its sha256 is ${signed}, the digest given is ${given}`,
+      { hint: "check that the digest is the signed file's SHA-256" },
+    );
+  }
+}
+
+/** The key the signature must verify with: the leaf certificate's, or the managed key given. */
+function signingKey(entity: SignedEntity, publicKey: nodeCrypto.KeyObject | undefined): nodeCrypto.KeyObject {
+  if (entity.key.$case === "certificate") {
+    return nodeCrypto.createPublicKey({ key: entity.key.certificate.publicKey, format: "der", type: "spki" });
+  }
+  if (!publicKey) throw new Error("unreachable: a managed-key bundle is only checked with --key");
+  return publicKey;
+}
+
+/**
+ * Wraps `entity` so that `onStep` learns which verification step @sigstore/verify is in: its Verifier
+ * reads the timestamps, then the key, then the log entries, then checks the signature. Only used to
+ * name the step when the library fails with something other than a VerificationError.
+ */
+function watchSteps(
+  entity: SignedEntity,
+  keyStep: SigstoreCheck,
+  onStep: (s: SigstoreCheck) => void,
+): SignedEntity {
+  const sig = entity.signature;
+  return {
+    get timestamps() {
+      onStep("timestamp");
+      return entity.timestamps;
+    },
+    get key() {
+      onStep(keyStep);
+      return entity.key;
+    },
+    get tlogEntries() {
+      onStep("transparency-log");
+      return entity.tlogEntries;
+    },
+    signature: {
+      get signature() {
+        return sig.signature;
+      },
+      compareSignature: (x) => sig.compareSignature(x),
+      compareDigest: (x) => sig.compareDigest(x),
+      compareSignedDigest: (x) => sig.compareSignedDigest(x),
+      verifySignature: (key) => {
+        onStep("signature");
+        return sig.verifySignature(key);
+      },
+    },
+  };
+}
+
+const STEP_NAMES: Record<SigstoreCheck, string> = {
+  "artifact": "artifact check",
+  "signature": "signature check",
+  "transparency-log": "transparency log check",
+  "certificate-chain": "certificate chain check",
+  "timestamp": "timestamp check",
+  "public-key": "public key check",
+  "identity": "identity check",
+  "issuer": "issuer check",
+};
+
+/** A failure inside a verification step that is not the library's verdict: the bundle is refused. */
+function uncheckable(step: SigstoreCheck, err: unknown): SigstoreCheckFailedError {
+  return new SigstoreCheckFailedError(
+    step,
+    `${STEP_NAMES[step]} failed: the bundle's evidence for it is malformed and could not be checked${
+      because(err)
+    }`,
+    { hint: "the bundle is corrupted or was altered; obtain it again from the signer", cause: err },
+  );
 }
 
 const DIGEST_NAMES: Partial<Record<HashAlgorithm, string>> = {
@@ -423,8 +642,11 @@ function checkMessageDigest(bundle: Bundle, data: Buffer): void {
   }
 }
 
-/** A DSSE bundle signs an in-toto statement; the artifact must be one of its subjects. */
-function checkInTotoSubject(bundle: Bundle, data: Buffer): void {
+/**
+ * A DSSE bundle signs an in-toto statement; the artifact must be one of its subjects. `want` holds the
+ * artifact's hex digests by in-toto algorithm name (sha256, and sha512 when the bytes are at hand).
+ */
+function checkInTotoSubject(bundle: Bundle, want: Record<string, string>): void {
   if (bundle.content.$case !== "dsseEnvelope") return;
   const env = bundle.content.dsseEnvelope;
   if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
@@ -444,10 +666,6 @@ function checkInTotoSubject(bundle: Bundle, data: Buffer): void {
       hint: "the signer produced a broken attestation; obtain a new one",
     });
   }
-  const want: Record<string, string> = {
-    sha256: nodeCrypto.createHash("sha256").update(data).digest("hex"),
-    sha512: nodeCrypto.createHash("sha512").update(data).digest("hex"),
-  };
   const subjects = Array.isArray(statement?.subject) ? statement.subject as unknown[] : [];
   const found: string[] = [];
   for (const s of subjects) {
@@ -734,4 +952,21 @@ function toV03IfPossible(serialized: unknown): unknown {
 
 function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * `: <reason>` from a library error, or "" when the error is the JavaScript engine's (a TypeError on
+ * a field nobody checked, a RangeError...): those describe code, not the input, and are not shown.
+ */
+function because(err: unknown): string {
+  if (!(err instanceof Error)) return "";
+  if (
+    err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError ||
+    err instanceof SyntaxError
+  ) {
+    return "";
+  }
+  const line = err.message.split("\n")[0].trim();
+  if (line === "" || /undefined|Cannot read|is not a function|of null/.test(line)) return "";
+  return `: ${line.length > 200 ? `${line.slice(0, 200)}...` : line}`;
 }

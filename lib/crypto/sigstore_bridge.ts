@@ -8,8 +8,16 @@ import type { IdentityPolicy, signWithSigstore, SigstoreVerified, verifySigstore
 
 export type { IdentityPolicy, SigstoreVerified };
 
-/** The shape of `verifySigstoreBundle` from ./sigstore.ts. */
-export type SigstoreVerifyFn = typeof verifySigstoreBundle;
+/**
+ * `verifySigstoreBundle` from ./sigstore.ts as its callers here use it: over artifact bytes. (It also
+ * takes an artifact digest, for `verify-bundle`; lockfile and audit bundle signatures always have the
+ * bytes, and fakes in tests need not handle digests.)
+ */
+export type SigstoreVerifyFn = (
+  bundle: unknown,
+  artifact: Uint8Array,
+  opts: Parameters<typeof verifySigstoreBundle>[2],
+) => Promise<SigstoreVerified>;
 
 /** The shape of `signWithSigstore` from ./sigstore.ts. */
 export type SigstoreSignFn = typeof signWithSigstore;
