@@ -518,3 +518,30 @@ test("--print-effective-allowlist prints the allowlist JSON and exits 0 without 
   assert.deepEqual(doc.templates, ["file:///srv/data/{path}"]);
   assert.deepEqual(doc.resources, ["config://app/settings"]);
 });
+
+test("members that a server could read differently (case, normalization, NUL, repeats) are refused and never reach it", async () => {
+  const lock = await lockBase();
+  const rec = recordFile();
+  await withProxy(["--lock", lock, "--", ...recordedFixture("base", rec)], async (p) => {
+    await p.initialize();
+    const attempts = [
+      '{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"echo","Name":"write_file","arguments":{}}}',
+      '{"jsonrpc":"2.0","id":"c2","method":"tools/call","params":{"name":"echo","name\\u0000":"write_file"}}',
+      '{"jsonrpc":"2.0","id":"c3","method":"tools/call","params":{"name":"read_file","arguments":{"path":"a","PATH":"/etc/passwd"}}}',
+      '{"jsonrpc":"2.0","id":"c4","method":"tools/call","params":{"name":"write_file","name":"echo"}}',
+      '{"jsonrpc":"2.0","id":"c5","method":"tools/call","params":{"ｎａｍｅ":"write_file","name":"echo"}}',
+    ];
+    for (const [i, text] of attempts.entries()) {
+      p.send(text);
+      const r = (await p.response(`"c${i + 1}"`)).value as Json;
+      assert.equal(r.error?.code, -32600, text);
+      assert.match(r.error.message, /collide|repeats a member/);
+    }
+    const ok = await p.request('"fine"', "tools/call", { name: "echo", arguments: { text: "hi" } });
+    assert.ok(ok.result);
+    await p.sync();
+  });
+  const calls = recorded(rec).filter((m) => m.method === "tools/call");
+  assert.equal(calls.length, 1);
+  assert.deepEqual(calls[0].params, { name: "echo", arguments: { text: "hi" } });
+});

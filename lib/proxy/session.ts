@@ -22,6 +22,7 @@ import { listInterface } from "../mcp/interface.ts";
 import { ErrorCode, errorResponseLine, isObject, type JsonRpcId } from "../mcp/jsonrpc.ts";
 import type { AuditLog } from "../observe/audit_log.ts";
 import { IdTable, TableFullError } from "./id_table.ts";
+import { requestCollision } from "./collisions.ts";
 import { pinInitializeResult } from "./identity.ts";
 import type { SchemaGuard } from "./schema_guard.ts";
 import { type ItemKind, LIST_KINDS, type ProxyPolicy } from "./policy_port.ts";
@@ -216,7 +217,14 @@ export class ProxySession {
       this.#o.toHost(errorResponseLine(null, ErrorCode.InvalidRequest, "Invalid Request: no method"));
       return;
     }
-    if (!hasId) return this.#hostNotification(method, msg.params);
+    if (!hasId) {
+      const collision = requestCollision(text, msg);
+      if (collision !== undefined) {
+        this.#o.log.write({ level: "warn", event: "host.collision", method, reason: collision });
+        return;
+      }
+      return this.#hostNotification(method, msg.params);
+    }
 
     const id = msg.id;
     const idOk = id === null || typeof id === "number" || typeof id === "string";
@@ -236,6 +244,13 @@ export class ProxySession {
       return;
     }
 
+    // What the policy decides on must be the only reading a server's decoder can have (collisions.ts).
+    const collision = requestCollision(text, msg);
+    if (collision !== undefined) {
+      this.#o.log.write({ level: "warn", event: "host.collision", method, reason: collision });
+      this.#o.toHost(errorLine(rawId, ErrorCode.InvalidRequest, `Invalid Request: ${collision}`));
+      return;
+    }
     if (this.#phase === "denied" && !LIFECYCLE.has(method)) {
       return this.#deny(rawId, method, "", this.#deniedReason, "preflight");
     }

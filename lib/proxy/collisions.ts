@@ -1,0 +1,116 @@
+/**
+ * Member collisions in the routing-relevant parts of a host request: the message itself, `params`, and
+ * `params.arguments`. MCP proxies have been bypassed by members that one JSON decoder reads and another
+ * does not (published advisories): `name` and `Name` (Go's encoding/json matches keys without regard to
+ * case and lets the later one win), keys that differ only under Unicode normalization (`ｎａｍｅ`, the
+ * Kelvin sign for `K`), a trailing NUL (`name\u0000`, which C-string decoders cut), and repeated members
+ * (first-wins and last-wins decoders disagree).
+ *
+ * The proxy re-serializes what it forwards, so a repeated member never reaches the server twice; a
+ * colliding pair does (they are distinct keys), and the server may read the one the policy did not.
+ * Both are refused, so what the policy decided on is the only reading there is.
+ *
+ * @module
+ */
+import { scanTopLevel } from "./top_level.ts";
+
+/**
+ * The form two keys collide under: NFKC, then lowercase, without trailing NULs.
+ *
+ * @example
+ * foldKey("Name") === foldKey("ｎａｍｅ\u0000"); // true
+ */
+export function foldKey(key: string): string {
+  let k = key;
+  let end = k.length;
+  while (end > 0 && k.charCodeAt(end - 1) === 0) end--;
+  if (end !== k.length) k = k.slice(0, end);
+  // ASCII without upper case folds to itself; skip the Unicode work for it.
+  if (/^[\x20-\x40\x5b-\x7e]*$/.test(k)) return k;
+  return k.normalize("NFKC").toLowerCase().normalize("NFKC");
+}
+
+/**
+ * Why the keys of one object collide, or undefined.
+ *
+ * @param where the object's place in the message, for the reason ("params", "params.arguments")
+ */
+export function keyCollision(keys: readonly string[], where: string): string | undefined {
+  if (keys.length < 2) return undefined;
+  const seen = new Map<string, string>();
+  for (const k of keys) {
+    const f = foldKey(k);
+    const other = seen.get(f);
+    if (other !== undefined) {
+      return `members ${JSON.stringify(other)} and ${
+        JSON.stringify(k)
+      } of ${where} collide (case, Unicode normalization or a trailing NUL); a server could read either`;
+    }
+    seen.set(f, k);
+  }
+  return undefined;
+}
+
+/**
+ * Checks a parsed host request for colliding or repeated members in its routing-relevant objects.
+ *
+ * @param text the request's exact text (repeated members are only visible there)
+ * @param msg the request as JSON.parse read it
+ * @returns the reason to refuse it, or undefined
+ */
+export function requestCollision(text: string, msg: Record<string, unknown>): string | undefined {
+  const params = msg.params;
+  const objects: [string, Record<string, unknown>][] = [["the message", msg]];
+  if (isPlainObject(params)) {
+    objects.push(["params", params]);
+    if (isPlainObject(params.arguments)) objects.push(["params.arguments", params.arguments]);
+  }
+  for (const [where, obj] of objects) {
+    const why = keyCollision(Object.keys(obj), where);
+    if (why) return why;
+  }
+  if (possiblyRepeated(text, objects)) return repeatedMember(text);
+  return undefined;
+}
+
+/**
+ * A cheap test that rules out repeated members in the common case: every key of the checked objects
+ * appears once as a quoted text, and no escape could spell one differently. Only `\uXXXX` and `\/` give
+ * a character two spellings in JSON (control characters, `"` and `\` must be escaped, so a key holding
+ * one never matches its plain quoted form here and goes to the exact check).
+ */
+function possiblyRepeated(text: string, objects: [string, Record<string, unknown>][]): boolean {
+  if (text.indexOf("\\u") !== -1 || text.indexOf("\\/") !== -1) return true;
+  for (const [, obj] of objects) {
+    for (const k of Object.keys(obj)) {
+      const quoted = '"' + k + '"';
+      const at = text.indexOf(quoted);
+      if (at === -1 || text.indexOf(quoted, at + 1) !== -1) return true;
+    }
+  }
+  return false;
+}
+
+/** The exact check: a structural scan of the message, params and arguments, which refuses repeats. */
+function repeatedMember(text: string): string | undefined {
+  const top = scanTopLevel(text);
+  if (!top) return "the message repeats a member (parsers disagree on which one counts)";
+  const p = top.get("params");
+  if (!p) return undefined;
+  const paramsText = text.slice(p[0], p[1]);
+  if (paramsText.charCodeAt(0) !== 0x7b) return undefined;
+  const params = scanTopLevel(paramsText);
+  if (!params) return "params repeats a member (parsers disagree on which one counts)";
+  const a = params.get("arguments");
+  if (!a) return undefined;
+  const argsText = paramsText.slice(a[0], a[1]);
+  if (argsText.charCodeAt(0) !== 0x7b) return undefined;
+  if (!scanTopLevel(argsText)) {
+    return "params.arguments repeats a member (parsers disagree on which one counts)";
+  }
+  return undefined;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
