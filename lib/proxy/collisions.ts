@@ -30,6 +30,18 @@ export function foldKey(key: string): string {
   return k.normalize("NFKC").toLowerCase().normalize("NFKC");
 }
 
+/** True for a key of lowercase ASCII letters, digits and `_-.$@:/` only, which {@link foldKey} keeps as is. */
+function foldsToItself(k: string): boolean {
+  for (let i = 0; i < k.length; i++) {
+    const c = k.charCodeAt(i);
+    if (
+      !((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2d || c === 0x2e ||
+        c === 0x24 || c === 0x40 || c === 0x3a || c === 0x2f)
+    ) return false;
+  }
+  return true;
+}
+
 /**
  * Why the keys of one object collide, or undefined.
  *
@@ -37,6 +49,8 @@ export function foldKey(key: string): string {
  */
 export function keyCollision(keys: readonly string[], where: string): string | undefined {
   if (keys.length < 2) return undefined;
+  // Keys are distinct as parsed; one that folds to itself can only collide with one that does not.
+  if (keys.every(foldsToItself)) return undefined;
   const seen = new Map<string, string>();
   for (const k of keys) {
     const f = foldKey(k);
@@ -69,7 +83,10 @@ export function requestCollision(text: string, msg: Record<string, unknown>): st
     const why = keyCollision(Object.keys(obj), where);
     if (why) return why;
   }
-  if (possiblyRepeated(text, objects)) return repeatedMember(text);
+  // Repeats of id and method are refused by the id scan (top_level.ts), so here: params and below.
+  if (isPlainObject(params) && possiblyRepeated(text, objects.slice(1), '"params"')) {
+    return repeatedMember(text);
+  }
   return undefined;
 }
 
@@ -79,16 +96,33 @@ export function requestCollision(text: string, msg: Record<string, unknown>): st
  * a character two spellings in JSON (control characters, `"` and `\` must be escaped, so a key holding
  * one never matches its plain quoted form here and goes to the exact check).
  */
-function possiblyRepeated(text: string, objects: [string, Record<string, unknown>][]): boolean {
+function possiblyRepeated(
+  text: string,
+  objects: [string, Record<string, unknown>][],
+  first: string,
+): boolean {
   if (text.indexOf("\\u") !== -1 || text.indexOf("\\/") !== -1) return true;
+  const at = text.indexOf(first);
+  if (at === -1 || text.indexOf(first, at + first.length) !== -1) return true;
   for (const [, obj] of objects) {
-    for (const k of Object.keys(obj)) {
-      const quoted = '"' + k + '"';
-      const at = text.indexOf(quoted);
-      if (at === -1 || text.indexOf(quoted, at + 1) !== -1) return true;
+    for (const k in obj) {
+      const q = quoted(k);
+      const at = text.indexOf(q);
+      if (at === -1 || text.indexOf(q, at + q.length) !== -1) return true;
     }
   }
   return false;
+}
+
+/** `"key"`, cached: the same few keys (name, arguments, params, ...) come in every message. */
+const QUOTED = new Map<string, string>();
+function quoted(k: string): string {
+  let q = QUOTED.get(k);
+  if (q === undefined) {
+    q = '"' + k + '"';
+    if (QUOTED.size < 1024) QUOTED.set(k, q);
+  }
+  return q;
 }
 
 /** The exact check: a structural scan of the message, params and arguments, which refuses repeats. */

@@ -20,10 +20,10 @@ test("the published collision classes are refused: case, Unicode normalization, 
     call('{"name":"read_file","arguments":{"path":"/srv/a","path":"/etc/passwd"}}'),
     call('{"name":"read_file","arguments":{"path":"/srv/a","pa\\/th":"x","pa/th":"y"}}'),
     '{"jsonrpc":"2.0","id":1,"method":"tools/call","Method":"tools/list","params":{"name":"x"}}',
-    '{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/call","params":{"name":"x"}}',
     '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"},"params":{"name":"y"}}',
   ];
   for (const text of cases) assert.ok(check(text), `not refused: ${text}`);
+  // A repeated id or method is refused earlier, by the id scan (top_level_test.ts), with the same -32600.
   assert.match(check(call('{"name":"a","Name":"b"}'))!, /"name" and "Name" of params collide/);
 });
 
