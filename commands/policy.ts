@@ -72,7 +72,7 @@ Exit codes: 0 pass, 1 an error rule failed (or any rule, in strict mode), 2 bad 
         const ref = choosePolicy(o);
         fields.policy = "preset" in ref ? { preset: ref.preset } : { file: ref.file };
         // Load and compile before anything runs: a bad policy never starts a server.
-        const policy = loadCompiledPolicy(ref);
+        const policy = loadCompiledPolicy(ref, { needsRules: true });
         const argv = serverArgv(server, "policy check");
         const trust = trustFlagsFrom(o);
         const lockPath = o.lock ?? o.lockfile;

@@ -4,6 +4,8 @@
  *
  * - `matches()` served from a compiled-regex cache (RE2, linear time), in both the method form
  *   `s.matches(re)` and the function form `matches(s, re)` of the CEL spec;
+ * - `urlHosts(value)`: the hosts of the http(s) URLs in any string inside `value` (url_hosts.ts), the one
+ *   function mcptrust adds, charged to the meter as it walks;
  * - a cost meter. `@bufbuild/cel` has no cost limit, so mcptrust adds one: the compiler rewrites every
  *   comprehension (exists, all, exists_one, map, filter) so that each iteration charges the size of its
  *   body, and the operations whose work grows with their operands (`in` on a list, `+` on strings and
@@ -13,8 +15,9 @@
  *
  * @module
  */
-import { type CelEnv, celEnv, celFunc, celMethod, CelScalar, type CelType } from "@bufbuild/cel";
+import { type CelEnv, celEnv, celFunc, celMethod, CelScalar, type CelType, listType } from "@bufbuild/cel";
 import { type Matcher, RegexCache } from "./regex_cache.ts";
+import { urlHosts } from "./url_hosts.ts";
 
 /** The function resolver type of `@bufbuild/cel` (not exported by name). */
 export type FuncResolver = CelEnv["funcs"];
@@ -70,7 +73,7 @@ export interface PolicyEnv {
   regex: RegexCache;
 }
 
-const { BOOL, INT, STRING } = CelScalar;
+const { BOOL, DYN, INT, STRING } = CelScalar;
 
 function chars(s: string): number {
   return Math.ceil(s.length / CHARS_PER_COST_UNIT);
@@ -122,6 +125,7 @@ export function createPolicyEnv(regex: RegexCache = new RegexCache()): PolicyEnv
       meter.charge(chars(this));
       return this.includes(sub);
     }),
+    celFunc("urlHosts", [DYN], listType(STRING), (v: unknown) => urlHosts(v, (n) => meter.charge(n))),
     charged("@in", "dyn,list", (a) => 1 + ((a[1] as { size: number }).size ?? 0)),
     charged("_+_", "string,string", (a) => 1 + chars(a[0] as string) + chars(a[1] as string)),
     charged(

@@ -65,12 +65,8 @@ const HINTS = {
   openWorldHint: "the tool reaches outside systems",
 } as const;
 
-const TOOL = S.object({
-  name: str("tool name"),
-  title: str('display title ("" when none)'),
-  description: str('description ("" when none)'),
-  input_schema: S.f(S.dyn, "inputSchema as sent (JSON Schema object), null when absent"),
-  outputSchema: S.f(S.dyn, "outputSchema as sent, null when absent"),
+/** The `annotations` and `hints` fields of a tool (also in the proxy's call-rule `tool`). */
+export const TOOL_ANNOTATION_FIELDS = {
   annotations: S.f(
     S.object({
       title: S.opt(S.string, "annotation title"),
@@ -82,6 +78,15 @@ const TOOL = S.object({
     S.object(Object.fromEntries(Object.entries(HINTS).map(([k, d]) => [k, bool(d)]))),
     "the four hints with the MCP defaults applied where the server said nothing",
   ),
+};
+
+const TOOL = S.object({
+  name: str("tool name"),
+  title: str('display title ("" when none)'),
+  description: str('description ("" when none)'),
+  input_schema: S.f(S.dyn, "inputSchema as sent (JSON Schema object), null when absent"),
+  outputSchema: S.f(S.dyn, "outputSchema as sent, null when absent"),
+  ...TOOL_ANNOTATION_FIELDS,
   risk_level: str('"LOW", "MEDIUM" or "HIGH" (mcptrust scan)'),
   risk_reasons: S.f(S.list(S.string), "why the tool is MEDIUM or HIGH; empty for LOW"),
 });
@@ -235,11 +240,12 @@ export type PolicyInput = Record<string, unknown>;
 const s = (v: unknown): string => (typeof v === "string" ? v : "");
 
 /**
- * A JSON value the server sent (schemas, capabilities), with objects as `Map`s. `@bufbuild/cel` reads a
- * plain object as a map only if `value.constructor.name === "Object"`, which a server can break with a
- * key named "constructor"; Maps have no such trap. Iterative, so no nesting depth can overflow the stack.
+ * A JSON value the server or host sent (schemas, capabilities, tools/call arguments), with objects as
+ * `Map`s and `undefined` as `null`. `@bufbuild/cel` reads a plain object as a map only if
+ * `value.constructor.name === "Object"`, which a key named "constructor" can break; Maps have no such
+ * trap. Iterative, so no nesting depth can overflow the stack.
  */
-function json(root: unknown): unknown {
+export function celJson(root: unknown): unknown {
   if (root === undefined) return null;
   if (typeof root !== "object" || root === null) return root;
   const shell = (v: object): unknown[] | Map<string, unknown> =>
@@ -304,10 +310,16 @@ function provenanceInput(p: ProvenanceInfo): Record<string, unknown> {
   };
 }
 
-function toolInput(t: ServerInterface["tools"][number]): Record<string, unknown> {
-  const risk = assessToolRisk(t);
-  const sent = typeof t.annotations === "object" && t.annotations !== null && !Array.isArray(t.annotations)
-    ? t.annotations
+/**
+ * A tool's `annotations` (only the known keys, each only if sent with the right type) and `hints` (the
+ * four hints with MCP's defaults where the server said nothing), from the annotations it sent.
+ */
+export function toolAnnotationInput(
+  sentAnnotations: unknown,
+): { annotations: Record<string, unknown>; hints: Record<string, boolean> } {
+  const sent = typeof sentAnnotations === "object" && sentAnnotations !== null &&
+      !Array.isArray(sentAnnotations)
+    ? sentAnnotations as Record<string, unknown>
     : {};
   // Only the known keys, each with the type the spec gives it: the rest is not in the shape.
   const annotations: Record<string, unknown> = {};
@@ -323,12 +335,18 @@ function toolInput(t: ServerInterface["tools"][number]): Record<string, unknown>
     if (typeof sent[k] === "boolean") annotations[k] = sent[k];
     hints[k] = typeof sent[k] === "boolean" ? sent[k] as boolean : defaults[k];
   }
+  return { annotations, hints };
+}
+
+function toolInput(t: ServerInterface["tools"][number]): Record<string, unknown> {
+  const risk = assessToolRisk(t);
+  const { annotations, hints } = toolAnnotationInput(t.annotations);
   return {
     name: t.name,
     title: s(t.title),
     description: s(t.description),
-    input_schema: json(t.inputSchema),
-    outputSchema: json(t.outputSchema),
+    input_schema: celJson(t.inputSchema),
+    outputSchema: celJson(t.outputSchema),
     annotations,
     hints,
     risk_level: risk.level,
@@ -388,7 +406,7 @@ export function buildPolicyInput(src: PolicyInputSources): PolicyInput {
     title: s(si.title),
     protocolVersion: s(iface.protocolVersion),
     instructions: s(iface.instructions),
-    capabilities: json(iface.capabilities ?? {}),
+    capabilities: celJson(iface.capabilities ?? {}),
   };
   const input: PolicyInput = {
     argv: [...src.argv],

@@ -12,6 +12,7 @@
  */
 import { McpTrustError } from "../../errors.ts";
 import { isPresetName, PRESET_NAMES, presetYaml } from "../presets/presets.ts";
+import { CALL_RULE_VARIABLES, type CompiledCallRule } from "./call_rules.ts";
 import { CelCompileError, CelCompiler, type CompiledExpression } from "./compiler.ts";
 import { POLICY_INPUT_SHAPE, type PolicyInput } from "./input.ts";
 import { parsePolicyText, type PolicyDocument, type PolicyRule, readPolicyFile } from "./policy_file.ts";
@@ -30,6 +31,8 @@ export interface CompiledRule {
 export interface CompiledPolicy {
   doc: PolicyDocument;
   rules: CompiledRule[];
+  /** The proxy's per-call rules (call_rules.ts), compiled against `tool`, `args` and `session`. */
+  callRules: CompiledCallRule[];
 }
 
 /** One rule's outcome: `warn` is a failed `warn` rule; an evaluation error is always `fail`. */
@@ -101,11 +104,11 @@ function where(doc: PolicyDocument): string {
 }
 
 /**
- * Compiles every rule once.
+ * Compiles every rule once: `rules` against `input`, `call_rules` against `tool`, `args` and `session`.
  *
  * @param opts.shape the input shape rules are checked against (default: {@link POLICY_INPUT_SHAPE})
- * @throws {McpTrustError} (exit 2) `<file>:<line>: rule "<name>": <why>` for the first rule that does not
- *   compile or cannot yield a bool
+ * @throws {McpTrustError} (exit 2) `<file>:<line>: rule "<name>": <why>` (or `call rule "<name>"`) for the
+ *   first rule that does not compile or cannot yield a bool
  */
 export function compilePolicy(
   doc: PolicyDocument,
@@ -113,18 +116,24 @@ export function compilePolicy(
 ): CompiledPolicy {
   const compiler = opts.compiler ?? new CelCompiler();
   const shape = opts.shape ?? POLICY_INPUT_SHAPE;
-  const rules = doc.rules.map((rule) => {
+  const compile = <R extends { name: string; expr: string; exprLine: number }>(
+    rule: R,
+    kind: string,
+    variables: Record<string, Shape>,
+  ): { rule: R; expression: CompiledExpression } => {
     try {
-      return { rule, expression: compiler.compile(rule.expr, { input: shape }) };
+      return { rule, expression: compiler.compile(rule.expr, variables) };
     } catch (err) {
       if (!(err instanceof CelCompileError)) throw err;
       const line = rule.exprLine + (err.line ?? 1) - 1;
-      throw new McpTrustError(`${where(doc)}:${line}: rule "${rule.name}": ${err.message}`, {
+      throw new McpTrustError(`${where(doc)}:${line}: ${kind} "${rule.name}": ${err.message}`, {
         hint: "fix the rule's expr; the fields rules can read are listed in docs/POLICY.md",
       });
     }
-  });
-  return { doc, rules };
+  };
+  const rules = doc.rules.map((rule) => compile(rule, "rule", { input: shape }));
+  const callRules = doc.call_rules.map((rule) => compile(rule, "call rule", CALL_RULE_VARIABLES));
+  return { doc, rules, callRules };
 }
 
 /**

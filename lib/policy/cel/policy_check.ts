@@ -9,6 +9,7 @@
  * @module
  */
 import { existsSync } from "node:fs";
+import { McpTrustError } from "../../errors.ts";
 import type { TrustFlags } from "../../crypto/trust.ts";
 import { readSignatureBytes, type Signer, verifyLockfile } from "../../crypto/verifier.ts";
 import type { CheckResult } from "../../drift/check_result.ts";
@@ -34,20 +35,38 @@ export type { CompiledPolicy } from "./policy.ts";
 /**
  * Loads and compiles a policy, before any server is started.
  *
+ * @param opts.needsRules refuse a policy without `rules` (only `call_rules`, which only the proxy uses):
+ *   a check that evaluates nothing must not pass
  * @throws {McpTrustError} (exit 2) for an unknown preset, an unreadable or invalid file, a rule that does
- *   not compile
+ *   not compile, or (with `needsRules`) no `rules`
  */
-export function loadCompiledPolicy(ref: PolicyRef): CompiledPolicy {
-  return compilePolicy(loadPolicy(ref));
+export function loadCompiledPolicy(ref: PolicyRef, opts: { needsRules?: boolean } = {}): CompiledPolicy {
+  const policy = compilePolicy(loadPolicy(ref));
+  if (opts.needsRules && policy.rules.length === 0) {
+    const src = policy.doc.source;
+    throw new McpTrustError(
+      `${src.type === "file" ? src.name : `preset ${src.name}`}: the policy has no rules, only call_rules, ` +
+        "which `mcptrust proxy --policy` applies to each tools/call",
+      { hint: "add rules over the server (see docs/POLICY.md), or use this policy with the proxy" },
+    );
+  }
+  return policy;
 }
 
 /**
- * `check --policy <value>`: loads and compiles the preset or file `value` names, or nothing when absent.
+ * `check --policy <value>` (and `proxy --policy`): loads and compiles the preset or file `value` names, or
+ * nothing when absent.
  *
+ * @param opts.needsRules as {@link loadCompiledPolicy}; default true (the proxy passes false)
  * @throws {McpTrustError} (exit 2) as {@link loadCompiledPolicy}
  */
-export function loadCheckPolicy(value: string | undefined): CompiledPolicy | undefined {
-  return value === undefined ? undefined : loadCompiledPolicy(policyRefFromArg(value));
+export function loadCheckPolicy(
+  value: string | undefined,
+  opts: { needsRules?: boolean } = {},
+): CompiledPolicy | undefined {
+  return value === undefined
+    ? undefined
+    : loadCompiledPolicy(policyRefFromArg(value), { needsRules: opts.needsRules ?? true });
 }
 
 /** A lockfile with its signature status. */
@@ -70,11 +89,25 @@ function trustGiven(t: TrustFlags): boolean {
  * @throws {McpTrustError} (exit 2) unreadable or malformed lockfile, signature or key; unusable flags
  * @throws {CheckFailedError} (exit 1) the lockfile does not match its signature
  */
-export async function readSignedLockfile(
+export function readSignedLockfile(
   path: string,
   opts: { signature?: string; trust?: TrustFlags } = {},
 ): Promise<SignedLockfile> {
-  const loaded = readLockfile(path);
+  return settleSignature(readLockfile(path), opts);
+}
+
+/**
+ * Settles the signature status of a lockfile already read, over the bytes it was parsed from (so what is
+ * verified is what is enforced), as {@link readSignedLockfile}.
+ *
+ * @throws {McpTrustError} (exit 2) unreadable or malformed signature or key; unusable flags
+ * @throws {CheckFailedError} (exit 1) the lockfile does not match its signature
+ */
+export async function settleSignature(
+  loaded: LoadedLockfile,
+  opts: { signature?: string; trust?: TrustFlags } = {},
+): Promise<SignedLockfile> {
+  const path = loaded.path;
   const sigPath = opts.signature ?? `${path}.sig`;
   const trust = opts.trust ?? {};
   if (!trustGiven(trust)) return { loaded, signature: existsSync(sigPath) ? "not checked" : "unsigned" };

@@ -13,7 +13,14 @@
  *     control_refs: ["NIST AI RMF: MEASURE 2.3"]
  *     evidence: ["mcptrust scan output"]
  *     evidence_commands: ["mcptrust scan -- <server command>"]
+ * call_rules:             # optional: decided by `mcptrust proxy --policy` for each tools/call
+ *   - name: data_dir_only
+ *     expr: 'tool.name != "read_file" || args.path.startsWith("/srv/data/")'
+ *     failure_msg: read_file may only read under /srv/data/
+ *     control_refs: ["SOC2: CC6.1"]
  * ```
+ *
+ * A file needs at least one rule, in `rules` or `call_rules`; names are unique across both.
  *
  * Stricter than the Go tool, on purpose: unknown keys (a misspelt `severty:` would silently make a warning
  * an error, or the reverse), severities other than warn/error, duplicate rule names and duplicate keys are
@@ -49,14 +56,36 @@ export interface PolicyRule {
   exprLine: number;
 }
 
+/**
+ * A proxy call rule (`call_rules[]`), with defaults applied: decides each tools/call in `mcptrust proxy
+ * --policy` from the tool, its arguments and the session; false or an error denies the call.
+ */
+export interface CallRule {
+  name: string;
+  /** The CEL expression over `tool`, `args` and `session`; it must yield true for the call to pass. */
+  expr: string;
+  failure_msg: string;
+  control_refs: string[];
+  /** Line of the rule in its file (1-based). */
+  line: number;
+  /** Line where the expression's first line is (1-based). */
+  exprLine: number;
+}
+
 /** A validated policy. */
 export interface PolicyDocument {
   name: string;
   /** `strict` (the default): any failing rule fails. `warn`: only failing `error` rules fail. */
   mode: "warn" | "strict";
+  /** Rules over the server as a whole (policy check, check --policy, the proxy's preflight); may be empty. */
   rules: PolicyRule[];
+  /** Rules over each tools/call (the proxy); may be empty. */
+  call_rules: CallRule[];
   source: PolicySource;
 }
+
+/** The failure message of a call rule that gives none. */
+export const DEFAULT_CALL_RULE_MESSAGE = "the policy does not allow this call";
 
 /** Largest policy file read. */
 export const MAX_POLICY_BYTES = 1024 * 1024;
@@ -77,14 +106,25 @@ export const RuleSchema = v.strictObject({
   evidence_commands: strings,
 });
 
-/** The policy file schema (valibot). */
+/** The call rule schema (valibot): no severity, since every failing call rule denies the call. */
+export const CallRuleSchema = v.strictObject({
+  name: nonEmpty,
+  expr: nonEmpty,
+  failure_msg: v.optional(v.string()),
+  control_refs: strings,
+});
+
+/** The policy file schema (valibot). At least one rule in `rules` or `call_rules` is checked after. */
 export const PolicyFileSchema = v.strictObject({
   name: nonEmpty,
   mode: v.optional(v.picklist(["warn", "strict"]), "strict"),
-  rules: v.pipe(
-    v.array(RuleSchema),
-    v.minLength(1, "needs at least one rule"),
-    v.maxLength(MAX_RULES, `has more than ${MAX_RULES} rules`),
+  rules: v.optional(
+    v.pipe(v.array(RuleSchema), v.maxLength(MAX_RULES, `has more than ${MAX_RULES} rules`)),
+    [],
+  ),
+  call_rules: v.optional(
+    v.pipe(v.array(CallRuleSchema), v.maxLength(MAX_RULES, `has more than ${MAX_RULES} rules`)),
+    [],
   ),
 });
 
@@ -118,7 +158,9 @@ function issueMessage(issue: v.BaseIssue<unknown>): string {
 }
 
 function knownFields(path: readonly (string | number)[]): string {
-  const keys = path.length <= 1 ? Object.keys(PolicyFileSchema.entries) : Object.keys(RuleSchema.entries);
+  const keys = path.length <= 1
+    ? Object.keys(PolicyFileSchema.entries)
+    : Object.keys((path[0] === "call_rules" ? CallRuleSchema : RuleSchema).entries);
   return ` (known fields: ${keys.join(", ")})`;
 }
 
@@ -172,18 +214,24 @@ export function parsePolicyText(text: string, source: PolicySource): PolicyDocum
       { hint: "fix the policy file; the schema is in docs/POLICY.md" },
     );
   }
+  if (res.output.rules.length === 0 && res.output.call_rules.length === 0) {
+    throw new McpTrustError(
+      `${where}:${lineOf(["rules"])}: rules: needs at least one rule (in rules or call_rules)`,
+      { hint: "add a rule; the schema is in docs/POLICY.md" },
+    );
+  }
   const seen = new Map<string, number>();
-  const rules: PolicyRule[] = res.output.rules.map((r, i) => {
-    const line = lineOf(["rules", i]);
-    const prev = seen.get(r.name);
+  const place = (list: "rules" | "call_rules", i: number, name: string) => {
+    const line = lineOf([list, i]);
+    const prev = seen.get(name);
     if (prev !== undefined) {
       throw new McpTrustError(
-        `${where}:${line}: rules[${i}].name: "${r.name}" is already the name of the rule on line ${prev}`,
+        `${where}:${line}: ${list}[${i}].name: "${name}" is already the name of the rule on line ${prev}`,
         { hint: "give every rule its own name: results and reasons are reported by name" },
       );
     }
-    seen.set(r.name, line);
-    const exprNode = doc.getIn(["rules", i, "expr"], true) as
+    seen.set(name, line);
+    const exprNode = doc.getIn([list, i, "expr"], true) as
       | { range?: [number, number, number]; type?: string }
       | undefined;
     let exprLine = line;
@@ -191,19 +239,26 @@ export function parsePolicyText(text: string, source: PolicySource): PolicyDocum
       exprLine = lc.linePos(exprNode.range[0]).line;
       if (exprNode.type === "BLOCK_LITERAL" || exprNode.type === "BLOCK_FOLDED") exprLine++;
     }
-    return {
-      name: r.name,
-      expr: r.expr,
-      failure_msg: r.failure_msg ?? `rule "${r.name}" failed`,
-      severity: r.severity,
-      control_refs: r.control_refs,
-      evidence: r.evidence,
-      evidence_commands: r.evidence_commands,
-      line,
-      exprLine,
-    };
-  });
-  return { name: res.output.name, mode: res.output.mode, rules, source };
+    return { line, exprLine };
+  };
+  const rules: PolicyRule[] = res.output.rules.map((r, i) => ({
+    name: r.name,
+    expr: r.expr,
+    failure_msg: r.failure_msg ?? `rule "${r.name}" failed`,
+    severity: r.severity,
+    control_refs: r.control_refs,
+    evidence: r.evidence,
+    evidence_commands: r.evidence_commands,
+    ...place("rules", i, r.name),
+  }));
+  const call_rules: CallRule[] = res.output.call_rules.map((r, i) => ({
+    name: r.name,
+    expr: r.expr,
+    failure_msg: r.failure_msg ?? DEFAULT_CALL_RULE_MESSAGE,
+    control_refs: r.control_refs,
+    ...place("call_rules", i, r.name),
+  }));
+  return { name: res.output.name, mode: res.output.mode, rules, call_rules, source };
 }
 
 /**
