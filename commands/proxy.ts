@@ -70,6 +70,11 @@ export function proxyCommand() {
       "--no-validate-results",
       "do not validate structured tool results against the approved output schema",
     )
+    .option(
+      "-P, --policy <preset|file>",
+      "a CEL policy: its rules must pass at preflight, its call_rules decide each tools/call (docs/POLICY.md)",
+    )
+    .option("-k, --key <file>", "verify the lockfile's signature (<lockfile>.sig) with this Ed25519 public key")
     .option("--print-effective-allowlist", "print what the lockfile allows and exit")
     .passThroughOptions()
     .addHelpText(
@@ -89,6 +94,12 @@ delete the others from the lockfile and run with --fail-on none.
 Every tools/call's arguments are validated against the tool's approved input schema (-32602
 MCPTRUST_INVALID_ARGUMENTS, before the server sees them), and a tool with an output schema must return
 structuredContent that validates against it (else the host gets -32001 instead of the result).
+--policy baseline|strict|FILE: the policy's rules are evaluated once over the live, verified server (as
+\`mcptrust policy check\` would; the lockfile's signature is "verified" only with --key); a failing error
+rule, or any failing rule in strict mode, denies every request like preflight drift. Its call_rules (CEL
+over tool, args and session) are evaluated for every tools/call before it is forwarded; one that is
+false or cannot be evaluated denies the call (-32001, naming the rule). The policy is compiled before the
+server starts: a bad policy is exit 2.
 Exit code: the server's own (128+N if killed by signal N); 2 if the proxy could not start.`,
     )
     .action(async (server, opts) => {
@@ -103,9 +114,26 @@ Exit code: the server's own (128+N if killed by signal N); 2 if the proxy could 
         return;
       }
       const argv = serverArgv(server, "proxy");
+      // The policy compiles before the server starts (a bad rule is exit 2), and only with --policy is
+      // any CEL loaded; --key verifies the lockfile's signature (exit 1 if it does not verify).
+      const policyCheck = opts.policy !== undefined || opts.key !== undefined
+        ? await import("../lib/policy/cel/policy_check.ts")
+        : undefined;
+      const compiled = opts.policy !== undefined
+        ? policyCheck!.loadCheckPolicy(opts.policy, { needsRules: false })
+        : undefined;
+      const signed = policyCheck
+        ? await policyCheck.settleSignature(loaded, { trust: { key: opts.key } })
+        : undefined;
       const mode: ProxyMode = opts.auditOnly ? "audit-only" : opts.filterOnly ? "filter-only" : "enforce";
       // Refuse to start if the policy core cannot load: fail closed before the server ever runs.
       const policy = await createCorePolicy(loaded.lockfile);
+      const celPolicy = compiled
+        ? (await import("../lib/proxy/cel_policy.ts")).proxyCelPolicy(compiled, {
+          argv,
+          lockfile: signed!,
+        })
+        : undefined;
       let log;
       try {
         log = openAuditLog(opts.logOutput, { op_id: randomUUID(), mode });
@@ -118,6 +146,8 @@ Exit code: the server's own (128+N if killed by signal N); 2 if the proxy could 
         reason: `enforcing ${opts.lock}`,
         lockfile: opts.lock,
         fail_on: opts.failOn,
+        ...(compiled ? { policy: compiled.doc.name, policy_source: compiled.doc.source.name } : {}),
+        ...(signed ? { signature: signed.signature } : {}),
       });
       try {
         const code = await runProxy(argv, {
@@ -132,6 +162,7 @@ Exit code: the server's own (128+N if killed by signal N); 2 if the proxy could 
           guard: opts.validateArgs || opts.validateResults
             ? new SchemaGuard({ args: opts.validateArgs, results: opts.validateResults })
             : undefined,
+          celPolicy,
         });
         log.write({ level: "info", event: "proxy.exit", reason: `server exit code ${code}` });
         process.exitCode = code;

@@ -14,6 +14,7 @@ import { TextLineReader } from "../mcp/text_line_reader.ts";
 import { ServerProcess } from "../mcp/server_process.ts";
 import type { AuditLog } from "../observe/audit_log.ts";
 import type { ProxyPolicy } from "./policy_port.ts";
+import type { ProxyCelPolicy } from "./cel_policy.ts";
 import type { SchemaGuard } from "./schema_guard.ts";
 import { type ProxyMode, ProxySession } from "./session.ts";
 
@@ -30,6 +31,8 @@ export interface RunProxyOptions {
   graceMs?: number;
   /** Argument and result validation against the approved schemas; none: off. */
   guard?: SchemaGuard;
+  /** `--policy`: rules at preflight and call rules; none: no CEL runs. */
+  celPolicy?: ProxyCelPolicy;
 }
 
 /** On host EOF, how long answers to requests already sent may take before the server is stopped. */
@@ -110,6 +113,7 @@ export function runProxy(argv: readonly string[], opts: RunProxyOptions): Promis
     requestTtlMs: opts.requestTtlMs,
     preflightTimeoutMs: opts.preflightTimeoutMs,
     guard: opts.guard,
+    celPolicy: opts.celPolicy,
   });
 
   // Each chunk is decoded once (the stream's decoder joins UTF-8 sequences split across chunks), and

@@ -25,6 +25,7 @@ import { IdTable, TableFullError } from "./id_table.ts";
 import { requestCollision } from "./collisions.ts";
 import { pinInitializeResult } from "./identity.ts";
 import type { SchemaGuard } from "./schema_guard.ts";
+import type { ProxyCelPolicy } from "./cel_policy.ts";
 import { type ItemKind, LIST_KINDS, type ProxyPolicy } from "./policy_port.ts";
 import { quickIdSpan, scanMessage, scanTopLevel, splice, splitTopLevelArray } from "./top_level.ts";
 
@@ -53,6 +54,8 @@ export interface ProxySessionOptions {
   maxIdBytes?: number;
   /** Validates tools/call arguments and structured results against the approved schemas; none: off. */
   guard?: SchemaGuard;
+  /** `--policy`: rules at preflight, call rules on every tools/call (cel_policy.ts); none: no CEL at all. */
+  celPolicy?: ProxyCelPolicy;
 }
 
 const DENIED = "MCPTRUST_DENIED";
@@ -79,7 +82,9 @@ interface HostPending {
 /** The proxy session. */
 export class ProxySession {
   readonly #o:
-    & Required<Omit<ProxySessionOptions, "lockfile" | "policy" | "log" | "toHost" | "toServer" | "guard">>
+    & Required<
+      Omit<ProxySessionOptions, "lockfile" | "policy" | "log" | "toHost" | "toServer" | "guard" | "celPolicy">
+    >
     & ProxySessionOptions;
   /** Host requests forwarded to the server, by proxy id. */
   readonly #hostPending: IdTable<HostPending>;
@@ -275,6 +280,9 @@ export class ProxySession {
   }
 
   #hostRequest(msg: Record<string, unknown>, rawId: string, method: string): void {
+    if (method === "initialize" && this.#phase === "initializing") {
+      this.#o.celPolicy?.calls?.hostInitialize(msg.params);
+    }
     const verdict = this.#o.policy.checkHostMessage(method, msg.params);
     if (!verdict.allow) {
       // Only enforce mode blocks requests; filter-only filters lists, audit-only records (reference §5.6).
@@ -329,6 +337,28 @@ export class ProxySession {
       }
       if (guard.checksResult(name)) tool = name;
     }
+    // Call rules (--policy call_rules) see only calls the core allowed and whose arguments validated.
+    const calls = this.#o.celPolicy?.calls;
+    let counted: string | undefined;
+    if (calls && method === "tools/call" && isObject(msg.params) && typeof msg.params.name === "string") {
+      counted = msg.params.name;
+      const d = calls.check(counted, msg.params.arguments);
+      if (!d.allow) {
+        const enforce = this.#o.mode === "enforce";
+        this.#o.log.write({
+          level: "warn",
+          event: enforce ? "block" : "would_block",
+          method,
+          identifier: counted,
+          reason: d.reason,
+          rule: d.rule,
+        });
+        if (enforce) {
+          this.#o.toHost(errorLine(rawId, ErrorCode.Denied, `${DENIED}: ${d.reason}`));
+          return;
+        }
+      }
+    }
     const list = LIST_KINDS[method];
     let proxyId: string;
     try {
@@ -353,6 +383,7 @@ export class ProxySession {
     // keys or other parser differentials), and never the host's id.
     msg.id = proxyId;
     this.#o.toServer(JSON.stringify(msg) + "\n");
+    if (counted !== undefined) calls!.forwarded(counted);
   }
 
   #hostNotification(method: string, params: unknown): void {
@@ -793,6 +824,13 @@ export class ProxySession {
           if (this.#o.mode === "enforce") return this.#denyAll(reason);
           this.#o.log.write({ level: "warn", event: "preflight.drift_continue", reason });
         }
+        // --policy rules, over the live server just verified (cel_policy.ts).
+        const policy = this.#o.celPolicy?.preflight?.(iface, report);
+        for (const record of policy?.records ?? []) this.#o.log.write(record);
+        if (policy?.deny !== undefined) {
+          if (this.#o.mode === "enforce") return this.#denyAll(policy.deny);
+          this.#o.log.write({ level: "warn", event: "preflight.policy_continue", reason: policy.deny });
+        }
         this.#ready();
       })
       .catch((err) => {
@@ -809,8 +847,9 @@ export class ProxySession {
       });
   }
 
-  /** Compiles the schemas of verified tools for argument and result validation. */
+  /** Learns the verified tools: schemas for argument and result validation, `tool` for call rules. */
   #learnSchemas(tools: Record<string, unknown>[]): void {
+    this.#o.celPolicy?.calls?.learn(tools);
     if (!this.#o.guard) return;
     for (const warning of this.#o.guard.learn(tools)) {
       this.#o.log.write({ level: "warn", event: "schema.invalid", reason: warning });
