@@ -19,10 +19,20 @@ import {
   parseFormat,
   parseSeverity,
   SERVER_ARGS_HELP,
-  serverArgv,
   warn,
   withProgress,
 } from "./options.ts";
+import {
+  BEARER_HELP,
+  collect,
+  HEADER_HELP,
+  INSECURE_HELP,
+  isRemote,
+  REMOTE_HELP,
+  type RemoteOptionValues,
+  serverTarget,
+  URL_HELP,
+} from "./server_target.ts";
 import process from "node:process";
 
 async function runCheck(
@@ -33,12 +43,13 @@ async function runCheck(
   name: string,
   capabilities?: Record<string, unknown>,
   policy?: checkPolicy.CompiledPolicy,
+  remote: RemoteOptionValues = {},
 ) {
   const loaded = readLockfile(lockPath);
-  const argv = serverArgv(server, name);
+  const target = await serverTarget(server, remote, name);
   const iface = await withProgress(
     "scanning server",
-    () => scanServer(argv, { timeoutMs, onWarning: warn, capabilities }),
+    () => scanServer(target, { timeoutMs, onWarning: warn, capabilities }),
   );
   const report = compareLockfile(loaded, iface);
   const version = loaded.version === "3" ? loaded.lockfile.lockFileVersion : loaded.lockfile.version;
@@ -49,7 +60,12 @@ async function runCheck(
     lockfile: lockPath,
   });
   return policy
-    ? checkPolicy.applyPolicyToCheck(result, policy, { argv, iface, loaded, drift: report })
+    ? checkPolicy.applyPolicyToCheck(result, policy, {
+      argv: isRemote(target) ? [] : target,
+      iface,
+      loaded,
+      drift: report,
+    })
     : result;
 }
 
@@ -58,6 +74,10 @@ export function checkCommand() {
   return new Command("check")
     .description("Compare a live server with its lockfile and fail on drift (the CI gate).")
     .argument("[server...]", SERVER_ARGS_HELP)
+    .option("--url <url>", URL_HELP)
+    .option("--header <header>", HEADER_HELP, collect, [] as string[])
+    .option("--bearer-token-env <name>", BEARER_HELP)
+    .option("--allow-insecure-http", INSECURE_HELP)
     .option("--lock <file>", "lockfile to check against", "mcp-lock.json")
     .option("-l, --lockfile <file>", "alias of --lock")
     .addOption(
@@ -83,6 +103,7 @@ annotations that weaken safety), moderate (descriptions, titles, output schemas,
 a raised risk level), info (risk lowered, server version).
 Exit codes: 0 pass, 1 drift at or above --fail-on (or a failed --policy), 2 operational error.`,
     )
+    .addHelpText("after", REMOTE_HELP)
     .action(async (server, opts) => {
       const policy = checkPolicy.loadCheckPolicy(opts.policy); // before the scan: a bad policy is exit 2
       const lockPath = opts.lockfile ?? opts.lock;
@@ -94,6 +115,7 @@ Exit codes: 0 pass, 1 drift at or above --fail-on (or a failed --policy), 2 oper
         "check",
         opts.clientCapabilities,
         policy,
+        opts,
       );
       await out(
         opts.format === "json"
@@ -109,6 +131,10 @@ export function diffCommand() {
   return new Command("diff")
     .description("Show every difference between a live server and its lockfile, one line each.")
     .argument("[server...]", SERVER_ARGS_HELP)
+    .option("--url <url>", URL_HELP)
+    .option("--header <header>", HEADER_HELP, collect, [] as string[])
+    .option("--bearer-token-env <name>", BEARER_HELP)
+    .option("--allow-insecure-http", INSECURE_HELP)
     .option("-l, --lockfile <file>", "lockfile to compare with", "mcp-lock.json")
     .option("--lock <file>", "alias of --lockfile")
     .addOption(
@@ -118,9 +144,19 @@ export function diffCommand() {
     .option("-t, --timeout <duration>", "deadline for the scan (e.g. 10s)", parseDuration, 10_000)
     .passThroughOptions()
     .addHelpText("after", "\nExit codes: 0 no changes, 1 changes found, 2 operational error.")
+    .addHelpText("after", REMOTE_HELP)
     .action(async (server, opts) => {
       const lockPath = opts.lock ?? opts.lockfile;
-      const r = await runCheck(server, lockPath, opts.timeout, "info", "diff", opts.clientCapabilities);
+      const r = await runCheck(
+        server,
+        lockPath,
+        opts.timeout,
+        "info",
+        "diff",
+        opts.clientCapabilities,
+        undefined,
+        opts,
+      );
       await out(opts.format === "json" ? JSON.stringify(r, null, 2) + "\n" : renderDiffText(r));
       if (r.drift.length) process.exitCode = EXIT_CHECK_FAILED;
     });

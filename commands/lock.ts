@@ -18,10 +18,19 @@ import {
   parseClientCapabilities,
   parseDuration,
   SERVER_ARGS_HELP,
-  serverArgv,
   warn,
   withProgress,
 } from "./options.ts";
+import {
+  BEARER_HELP,
+  collect,
+  HEADER_HELP,
+  INSECURE_HELP,
+  isRemote,
+  REMOTE_HELP,
+  serverTarget,
+  URL_HELP,
+} from "./server_target.ts";
 import process from "node:process";
 
 /** A one-paragraph summary of what a lockfile pins. */
@@ -46,6 +55,10 @@ export function lockCommand() {
   return new Command("lock")
     .description("Pin a server's tools, prompts, resources and resource templates in a lockfile (v3).")
     .argument("[server...]", SERVER_ARGS_HELP)
+    .option("--url <url>", URL_HELP)
+    .option("--header <header>", HEADER_HELP, collect, [] as string[])
+    .option("--bearer-token-env <name>", BEARER_HELP)
+    .option("--allow-insecure-http", INSECURE_HELP)
     .option("-o, --output <file>", "lockfile to write", "mcp-lock.json")
     .option("-f, --force", "overwrite a lockfile the server has drifted from (after you reviewed the drift)")
     .option("--client-capabilities <list>", CLIENT_CAPABILITIES_HELP, parseClientCapabilities)
@@ -64,8 +77,9 @@ If the server has drifted, lock refuses, prints the drift and exits 1; review it
 The file is written atomically: a crash never leaves half a lockfile.
 Exit codes: 0 written or up to date, 1 drift (not written), 2 operational error.`,
     )
+    .addHelpText("after", REMOTE_HELP)
     .action(async (server, opts) => {
-      const argv = serverArgv(server, "lock");
+      const argv = await serverTarget(server, opts, "lock");
       let existing: LoadedLockfile | undefined;
       if (existsSync(opts.output)) existing = readLockfile(opts.output);
       const iface = await withProgress(
@@ -77,7 +91,11 @@ Exit codes: 0 written or up to date, 1 drift (not written), 2 operational error.
             capabilities: opts.clientCapabilities,
           }),
       );
-      const fresh = buildLockfile(iface, { generator: GENERATOR, updatedAt: nowRfc3339() });
+      const fresh = buildLockfile(iface, {
+        generator: GENERATOR,
+        updatedAt: nowRfc3339(),
+        url: isRemote(argv) ? argv.display : undefined,
+      });
       const plan = planLock(existing, fresh, iface, opts.force === true);
       switch (plan.action) {
         case "unchanged":

@@ -15,7 +15,17 @@ import { createCorePolicy } from "../lib/proxy/core_policy.ts";
 import { runProxy } from "../lib/proxy/run_proxy.ts";
 import { SchemaGuard } from "../lib/proxy/schema_guard.ts";
 import type { ProxyMode } from "../lib/proxy/session.ts";
-import { out, parseDuration, parseProxyFailOn, SERVER_ARGS_HELP, serverArgv } from "./options.ts";
+import { out, parseDuration, parseProxyFailOn, SERVER_ARGS_HELP } from "./options.ts";
+import {
+  BEARER_HELP,
+  collect,
+  HEADER_HELP,
+  INSECURE_HELP,
+  isRemote,
+  REMOTE_HELP,
+  serverTarget,
+  URL_HELP,
+} from "./server_target.ts";
 
 /** What a lockfile allows, as `--print-effective-allowlist` prints it (Go field names plus resources). */
 export function effectiveAllowlist(path: string, lock: LockfileV3) {
@@ -43,6 +53,10 @@ export function proxyCommand() {
       "Run an MCP server behind a deny-by-default firewall that enforces its lockfile on every message.",
     )
     .argument("[server...]", SERVER_ARGS_HELP)
+    .option("--url <url>", URL_HELP)
+    .option("--header <header>", HEADER_HELP, collect, [] as string[])
+    .option("--bearer-token-env <name>", BEARER_HELP)
+    .option("--allow-insecure-http", INSECURE_HELP)
     .option("--lock <file>", "the approved lockfile (v3)", "mcp-lock.json")
     .option("--audit-only", "block nothing, filter nothing; log every would-be block")
     .option("--filter-only", "filter list results, let calls through (logged)")
@@ -102,6 +116,12 @@ false or cannot be evaluated denies the call (-32001, naming the rule). The poli
 server starts: a bad policy is exit 2.
 Exit code: the server's own (128+N if killed by signal N); 2 if the proxy could not start.`,
     )
+    .addHelpText(
+      "after",
+      `${REMOTE_HELP}
+With --url the host still speaks stdio to mcptrust; a request the remote server loses (connection
+dropped, HTTP error) gets a JSON-RPC error; the proxy exits 0 on host EOF, 1 if the server ends the session.`,
+    )
     .action(async (server, opts) => {
       const loaded = readLockfile(opts.lock);
       if (loaded.version !== "3") {
@@ -113,7 +133,8 @@ Exit code: the server's own (128+N if killed by signal N); 2 if the proxy could 
         await out(JSON.stringify(effectiveAllowlist(opts.lock, loaded.lockfile), null, 2) + "\n");
         return;
       }
-      const argv = serverArgv(server, "proxy");
+      const target = await serverTarget(server, opts, "proxy");
+      const argv = isRemote(target) ? [] : target;
       // The policy compiles before the server starts (a bad rule is exit 2), and only with --policy is
       // any CEL loaded; --key verifies the lockfile's signature (exit 1 if it does not verify).
       const policyCheck = opts.policy !== undefined || opts.key !== undefined
@@ -150,7 +171,10 @@ Exit code: the server's own (128+N if killed by signal N); 2 if the proxy could 
         ...(signed ? { signature: signed.signature } : {}),
       });
       try {
-        const code = await runProxy(argv, {
+        const run = isRemote(target)
+          ? (await import("../lib/proxy/run_remote_proxy.ts")).runRemoteProxy.bind(undefined, target)
+          : runProxy.bind(undefined, argv);
+        const code = await run({
           mode,
           failOn: opts.failOn,
           lockfile: loaded,

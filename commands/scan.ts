@@ -13,9 +13,17 @@ import {
   parseDuration,
   parseFormat,
   SERVER_ARGS_HELP,
-  serverArgv,
   withProgress,
 } from "./options.ts";
+import {
+  BEARER_HELP,
+  collect,
+  HEADER_HELP,
+  INSECURE_HELP,
+  REMOTE_HELP,
+  serverTarget,
+  URL_HELP,
+} from "./server_target.ts";
 
 /** Builds the `scan` command. */
 export function scanCommand() {
@@ -24,6 +32,10 @@ export function scanCommand() {
       "Start an MCP server, list its tools, prompts, resources and templates, and report their risk.",
     )
     .argument("[server...]", SERVER_ARGS_HELP)
+    .option("--url <url>", URL_HELP)
+    .option("--header <header>", HEADER_HELP, collect, [] as string[])
+    .option("--bearer-token-env <name>", BEARER_HELP)
+    .option("--allow-insecure-http", INSECURE_HELP)
     .option("--client-capabilities <list>", CLIENT_CAPABILITIES_HELP, parseClientCapabilities)
     .option(
       "-t, --timeout <duration>",
@@ -49,8 +61,9 @@ Risk: HIGH and MEDIUM tools list their reasons (name words such as exec or delet
 destructiveHint, arguments named like code or commands, hidden or look-alike characters in the text).
 Exit codes: 0 scanned, 2 the server could not be scanned (the message says why).`,
     )
+    .addHelpText("after", REMOTE_HELP)
     .action(async (server, opts) => {
-      const argv = serverArgv(server, "scan");
+      const argv = await serverTarget(server, opts, "scan");
       const warnings: string[] = [];
       const iface = await withProgress(
         "scanning server",

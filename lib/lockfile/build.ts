@@ -145,6 +145,8 @@ export interface BuildOptions {
   updatedAt: string;
   /** An artifact pin to record under server.artifact. */
   artifact?: ArtifactPin;
+  /** A remote server's URL (no userinfo, query or fragment) to record under server.url. */
+  url?: string;
 }
 
 /**
@@ -160,6 +162,7 @@ export function buildLockfile(iface: ServerInterface, opts: BuildOptions): Lockf
   for (const p of sortBy(iface.prompts, (p) => p.name)) definitions[p.name] = lockPrompt(p);
   const server = lockServer(iface.serverInfo, iface.instructions);
   if (opts.artifact) server.artifact = opts.artifact;
+  if (opts.url) server.url = opts.url;
   return {
     lockFileVersion: "3.0",
     meta: { generator: opts.generator, updatedAt: opts.updatedAt },

@@ -51,6 +51,7 @@ export const LockfileV3Schema = v.looseObject({
     instructionsHash: v.optional(DIGEST),
     instructionsFindings: FINDINGS,
     artifact: v.optional(ARTIFACT),
+    url: v.optional(v.string()),
   }),
   prompts: v.looseObject({
     definitions: v.record(

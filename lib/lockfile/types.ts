@@ -126,6 +126,11 @@ export interface LockfileV3 {
     /** Extension: suspicious-text finding codes of the instructions at lock time. */
     instructionsFindings?: string[];
     artifact?: ArtifactPin;
+    /**
+     * Extension: the URL of a remote server locked with `--url`, without userinfo, query or fragment
+     * (credentials are never stored). Informational: drift is judged on the interface, not the address.
+     */
+    url?: string;
   };
   prompts: { definitions: Record<string, PromptLock> };
   resources: {

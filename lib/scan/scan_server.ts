@@ -3,8 +3,10 @@
  *
  * @module
  */
+import type { McpClient } from "../mcp/client.ts";
 import { withStdioServer } from "../mcp/stdio_session.ts";
 import { listInterface } from "../mcp/interface.ts";
+import type { HttpTarget } from "../mcp/transport/http_target.ts";
 import type { ServerInterface } from "../mcp/types.ts";
 import { VERSION } from "../version.ts";
 
@@ -22,15 +24,27 @@ export interface ScanOptions {
 }
 
 /**
- * Spawns `argv` (exactly as given), lists its interface and stops it.
+ * Spawns `argv` (exactly as given), lists its interface and stops it; or, given an {@link HttpTarget}
+ * (`--url`), does the same over Streamable HTTP and ends the session.
  *
  * @throws {McpTrustError} (exit 2) naming why the server could not be scanned
  */
-export function scanServer(argv: readonly string[], opts: ScanOptions): Promise<ServerInterface> {
+export async function scanServer(
+  target: readonly string[] | HttpTarget,
+  opts: ScanOptions,
+): Promise<ServerInterface> {
   const warn = opts.onWarning ?? (() => {});
   const session = { timeoutMs: opts.timeoutMs, onWarning: warn, capabilities: opts.capabilities };
-  return withStdioServer(argv, session, async (client) => {
+  const work = async (client: McpClient) => {
     await client.initialize({ name: "mcptrust", version: VERSION });
     return await listInterface(client, {}, warn);
-  });
+  };
+  if (isArgv(target)) return await withStdioServer(target, session, work);
+  // Loaded only for --url: stdio scans do not pay for the HTTP transport.
+  const { withHttpServer } = await import("../mcp/http_session.ts");
+  return await withHttpServer(target, session, work);
+}
+
+function isArgv(target: readonly string[] | HttpTarget): target is readonly string[] {
+  return Array.isArray(target);
 }
