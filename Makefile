@@ -33,12 +33,15 @@ $(WASM_TS): $(WASM_SRC) scripts/embed_wasm.ts | setup
 	node node_modules/assemblyscript/bin/asc.js wasm/policy.ts --config wasm/asconfig.json --target release
 	$(DENO) run -A scripts/embed_wasm.ts
 
-## build: compile dist/mcptrust for this machine (bun build --compile, bytecode)
+## build: compile dist/mcptrust for this machine (bun build --compile, bytecode; --splitting keeps what
+## commands import() when they run out of the start-up code: scripts/bench_startup.ts). No identifier
+## minification: with --splitting, Bun names the parameter of the CommonJS import() wrapper `m`, which
+## can collide with a minified name (`.then((m)=>m(m.default,1))`: sign --sigstore failed).
 build: dist/mcptrust
 
 dist/mcptrust: $(SOURCES) $(WASM_TS) | setup
 	@mkdir -p dist
-	$(BUN) build --compile --bytecode --format=esm --minify main.ts --outfile $@ $(DEFINES)
+	$(BUN) build --compile --bytecode --splitting --format=esm --minify-syntax --minify-whitespace main.ts --outfile $@ $(DEFINES)
 
 ## test: type check, lint, format check, unit tests, end-to-end tests against dist/mcptrust
 test: setup build check lint fmt-check unit e2e

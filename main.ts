@@ -5,31 +5,51 @@
  * @module
  */
 import process from "node:process";
-import { Command, CommanderError } from "@commander-js/extra-typings";
+import { Command, CommanderError, type OutputConfiguration } from "@commander-js/extra-typings";
 import { McpTrustError } from "./lib/errors.ts";
+import { mayBeTerminal, writeStderr, writeStdout } from "./lib/stdio_write.ts";
 import { COMMIT, VERSION } from "./lib/version.ts";
-// -- command imports (one line per command file; keep sorted) --
-import { bundleCommand } from "./commands/bundle.ts";
-import { checkCommand, diffCommand } from "./commands/check.ts";
-import { keygenCommand } from "./commands/keygen.ts";
-import { lockCommand } from "./commands/lock.ts";
-import { policyCommand } from "./commands/policy.ts";
-import { proxyCommand } from "./commands/proxy.ts";
-import { scanCommand } from "./commands/scan.ts";
-import { signCommand } from "./commands/sign.ts";
-import { verifyCommand } from "./commands/verify.ts";
-import { verifyBundleCommand } from "./commands/verify_bundle.ts";
-// -- end command imports --
+import { COMMANDS } from "./commands/registry.ts";
+
+/**
+ * Commander's help, version and usage errors, written straight to the file descriptor: in the compiled
+ * binary, building `process.stdout` costs as much as the runtime's whole start (lib/stdio_write.ts).
+ * Terminal width and colours come from commander's defaults only where stdout/stderr may be a terminal.
+ * Commands' own output is not affected: they run after parsing, with the streams.
+ */
+function cliOutput(defaults: OutputConfiguration): OutputConfiguration {
+  return {
+    writeOut: writeStdout,
+    writeErr: writeStderr,
+    // 80 is commander's width when the output is not a terminal.
+    getOutHelpWidth: () => mayBeTerminal(1) ? defaults.getOutHelpWidth!() : 80,
+    getErrHelpWidth: () => mayBeTerminal(2) ? defaults.getErrHelpWidth!() : 80,
+    getOutHasColors: () => mayBeTerminal(1) ? defaults.getOutHasColors!() : false,
+    getErrHasColors: () => mayBeTerminal(2) ? defaults.getErrHasColors!() : false,
+  };
+}
 
 /** addCommand() does not copy inherited settings, so apply ours to every subcommand. */
-function applyToAll(cmd: Command): void {
+function applyToAll(cmd: Command, output: OutputConfiguration): void {
   for (const sub of cmd.commands as Command[]) {
-    sub.exitOverride().showHelpAfterError("(run with --help for usage)");
-    applyToAll(sub);
+    sub.exitOverride().showHelpAfterError("(run with --help for usage)").configureOutput(output);
+    applyToAll(sub, output);
   }
 }
 
-function buildProgram(): Command {
+/**
+ * The names of the commands a run with these arguments can reach: the one it names first, none for a
+ * bare version request, else all (root help, `help <command>`, an unknown command and its suggestion).
+ * Building a definition costs as much as loading it, so `mcptrust check ...` builds only `check`.
+ */
+function reachable(args: readonly string[]): string[] {
+  const first = args[0];
+  if (first === "-v" || first === "--version") return [];
+  if (first !== undefined && Object.hasOwn(COMMANDS, first)) return [first];
+  return Object.keys(COMMANDS);
+}
+
+function buildProgram(args: readonly string[]): Command {
   const program = new Command("mcptrust")
     .description(
       "Pin what an MCP server exposes, catch drift in CI, and enforce the approved interface at runtime.",
@@ -38,26 +58,16 @@ function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .enablePositionalOptions()
     .exitOverride();
-  // -- command registrations (one line per command; keep sorted) --
-  program.addCommand(bundleCommand());
-  program.addCommand(checkCommand());
-  program.addCommand(diffCommand());
-  program.addCommand(keygenCommand());
-  program.addCommand(lockCommand());
-  program.addCommand(policyCommand());
-  program.addCommand(proxyCommand());
-  program.addCommand(scanCommand());
-  program.addCommand(signCommand());
-  program.addCommand(verifyCommand());
-  program.addCommand(verifyBundleCommand());
-  // -- end command registrations --
-  applyToAll(program);
+  for (const name of reachable(args)) program.addCommand(COMMANDS[name]());
+  const output = cliOutput(program.configureOutput());
+  program.configureOutput(output);
+  applyToAll(program, output);
   return program;
 }
 
 /** Runs the CLI with `argv` (node-style: argv[0] runtime, argv[1] script) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(argv.slice(2));
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;

@@ -5,17 +5,7 @@
  */
 import process from "node:process";
 import { Command, Option } from "@commander-js/extra-typings";
-import { atomicWriteFile } from "../lib/atomic_write.ts";
 import { McpTrustError } from "../lib/errors.ts";
-import { safeText } from "../lib/crypto/display.ts";
-import { describeSigner } from "../lib/crypto/report.ts";
-import { readInputFile } from "../lib/crypto/read_input.ts";
-import { MAX_LOCKFILE_BYTES } from "../lib/crypto/signed_document.ts";
-import { MAX_SIGNATURE_BYTES } from "../lib/crypto/verifier.ts";
-import { buildBundle } from "../lib/bundle/export.ts";
-import { bundleReportJson, bundleReportText } from "../lib/bundle/report.ts";
-import { verifyBundle } from "../lib/bundle/verify.ts";
-import { BUNDLE_ZIP_LIMITS } from "../lib/bundle/zip_read.ts";
 import { out, outJsonFailure, parseFormat } from "./options.ts";
 import { DEFAULT_LOCKFILE } from "./sign.ts";
 import { DEFAULT_PUBLIC_KEY, identityOptions, trustFlagsFrom, type TrustOptionValues } from "./verify.ts";
@@ -59,6 +49,26 @@ Example:
   mcptrust bundle export --key mcptrust.pub --policy policy.yaml --include scan-report.json -o approval.zip`,
     )
     .action(async (opts) => {
+      // Loaded when the command runs, not when the CLI starts.
+      const [
+        { atomicWriteFile },
+        { safeText },
+        { describeSigner },
+        { readInputFile },
+        { MAX_LOCKFILE_BYTES },
+        { MAX_SIGNATURE_BYTES },
+        { buildBundle },
+        { BUNDLE_ZIP_LIMITS },
+      ] = await Promise.all([
+        import("../lib/atomic_write.ts"),
+        import("../lib/crypto/display.ts"),
+        import("../lib/crypto/report.ts"),
+        import("../lib/crypto/read_input.ts"),
+        import("../lib/crypto/signed_document.ts"),
+        import("../lib/crypto/verifier.ts"),
+        import("../lib/bundle/export.ts"),
+        import("../lib/bundle/zip_read.ts"),
+      ]);
       const o = opts as typeof opts & TrustOptionValues;
       const lockPath = oneOf("lock", "lockfile", o.lock, o.lockfile) ?? DEFAULT_LOCKFILE;
       const sigPath = oneOf("sig", "signature", o.sig, o.signature) ?? `${lockPath}.sig`;
@@ -126,6 +136,18 @@ consistent with itself. Pass --key (or --certificate-identity/--certificate-oidc
 Exit codes: 0 valid, 1 invalid (altered, unsafe, incomplete, or another signer), 2 unusable input.`,
     )
     .action(async (bundlePath, opts) => {
+      // Loaded when the command runs, not when the CLI starts.
+      const [
+        { readInputFile },
+        { bundleReportJson, bundleReportText },
+        { verifyBundle },
+        { BUNDLE_ZIP_LIMITS },
+      ] = await Promise.all([
+        import("../lib/crypto/read_input.ts"),
+        import("../lib/bundle/report.ts"),
+        import("../lib/bundle/verify.ts"),
+        import("../lib/bundle/zip_read.ts"),
+      ]);
       const o = opts as typeof opts & TrustOptionValues;
       try {
         const flags = trustFlagsFrom(o);

@@ -4,13 +4,9 @@
  * @module
  */
 import { Command, Option } from "@commander-js/extra-typings";
-import { judgeDrift, renderCheckText, renderDiffText } from "../lib/drift/check_result.ts";
-import { compareLockfile } from "../lib/drift/compare.ts";
 import type { Severity } from "../lib/drift/types.ts";
 import { EXIT_CHECK_FAILED } from "../lib/errors.ts";
-import { readLockfile } from "../lib/lockfile/load.ts";
-import { scanServer } from "../lib/scan/scan_server.ts";
-import * as checkPolicy from "../lib/policy/cel/policy_check.ts";
+import type { CompiledPolicy } from "../lib/policy/cel/policy_check.ts";
 import {
   CLIENT_CAPABILITIES_HELP,
   out,
@@ -42,9 +38,16 @@ async function runCheck(
   failOn: Severity,
   name: string,
   capabilities?: Record<string, unknown>,
-  policy?: checkPolicy.CompiledPolicy,
+  policy?: CompiledPolicy,
   remote: RemoteOptionValues = {},
 ) {
+  // Loaded when the command runs, not when the CLI starts (CEL only with --policy).
+  const [{ judgeDrift }, { compareLockfile }, { readLockfile }, { scanServer }] = await Promise.all([
+    import("../lib/drift/check_result.ts"),
+    import("../lib/drift/compare.ts"),
+    import("../lib/lockfile/load.ts"),
+    import("../lib/scan/scan_server.ts"),
+  ]);
   const loaded = readLockfile(lockPath);
   const target = await serverTarget(server, remote, name);
   const iface = await withProgress(
@@ -60,7 +63,7 @@ async function runCheck(
     lockfile: lockPath,
   });
   return policy
-    ? checkPolicy.applyPolicyToCheck(result, policy, {
+    ? (await import("../lib/policy/cel/policy_check.ts")).applyPolicyToCheck(result, policy, {
       argv: isRemote(target) ? [] : target,
       iface,
       loaded,
@@ -105,7 +108,10 @@ Exit codes: 0 pass, 1 drift at or above --fail-on (or a failed --policy), 2 oper
     )
     .addHelpText("after", REMOTE_HELP)
     .action(async (server, opts) => {
-      const policy = checkPolicy.loadCheckPolicy(opts.policy); // before the scan: a bad policy is exit 2
+      const checkPolicy = opts.policy === undefined
+        ? undefined
+        : await import("../lib/policy/cel/policy_check.ts");
+      const policy = checkPolicy?.loadCheckPolicy(opts.policy); // before the scan: a bad policy is exit 2
       const lockPath = opts.lockfile ?? opts.lock;
       const r = await runCheck(
         server,
@@ -117,10 +123,13 @@ Exit codes: 0 pass, 1 drift at or above --fail-on (or a failed --policy), 2 oper
         policy,
         opts,
       );
+      const { renderCheckText } = await import("../lib/drift/check_result.ts");
       await out(
         opts.format === "json"
           ? JSON.stringify(r, null, 2) + "\n"
-          : checkPolicy.renderCheckWithPolicyText(r, renderCheckText),
+          : "policy" in r
+          ? checkPolicy!.renderCheckWithPolicyText(r, renderCheckText)
+          : renderCheckText(r),
       );
       if (r.outcome === "FAIL") process.exitCode = EXIT_CHECK_FAILED;
     });
@@ -157,6 +166,7 @@ export function diffCommand() {
         undefined,
         opts,
       );
+      const { renderDiffText } = await import("../lib/drift/check_result.ts");
       await out(opts.format === "json" ? JSON.stringify(r, null, 2) + "\n" : renderDiffText(r));
       if (r.drift.length) process.exitCode = EXIT_CHECK_FAILED;
     });

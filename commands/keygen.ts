@@ -4,7 +4,6 @@
  * @module
  */
 import { Command, Option } from "@commander-js/extra-typings";
-import { writeNewKeyPair } from "../lib/crypto/keygen.ts";
 import { out } from "./options.ts";
 
 /** Builds the `keygen` command. */
@@ -33,6 +32,7 @@ Examples:
   openssl pkey -pubin -in mcptrust.pub -outform DER | sha256sum   # the fingerprint, recomputed`,
     )
     .action(async (opts) => {
+      const { writeNewKeyPair } = await import("../lib/crypto/keygen.ts"); // loaded when the command runs
       const key = writeNewKeyPair({
         privatePath: opts.private,
         publicPath: opts.public,

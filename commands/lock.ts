@@ -5,13 +5,9 @@
  */
 import { existsSync } from "node:fs";
 import { Command } from "@commander-js/extra-typings";
-import { judgeDrift, renderCheckText } from "../lib/drift/check_result.ts";
 import { CheckFailedError } from "../lib/errors.ts";
-import { buildLockfile, nowRfc3339 } from "../lib/lockfile/build.ts";
-import { type LoadedLockfile, readLockfile, writeLockfile } from "../lib/lockfile/load.ts";
-import { planLock } from "../lib/lockfile/plan_lock.ts";
+import type { LoadedLockfile } from "../lib/lockfile/load.ts";
 import type { LockfileV3 } from "../lib/lockfile/types.ts";
-import { scanServer } from "../lib/scan/scan_server.ts";
 import { GENERATOR } from "../lib/version.ts";
 import {
   CLIENT_CAPABILITIES_HELP,
@@ -79,6 +75,20 @@ Exit codes: 0 written or up to date, 1 drift (not written), 2 operational error.
     )
     .addHelpText("after", REMOTE_HELP)
     .action(async (server, opts) => {
+      // Loaded when the command runs, not when the CLI starts.
+      const [
+        { judgeDrift, renderCheckText },
+        { buildLockfile, nowRfc3339 },
+        { readLockfile, writeLockfile },
+        { planLock },
+        { scanServer },
+      ] = await Promise.all([
+        import("../lib/drift/check_result.ts"),
+        import("../lib/lockfile/build.ts"),
+        import("../lib/lockfile/load.ts"),
+        import("../lib/lockfile/plan_lock.ts"),
+        import("../lib/scan/scan_server.ts"),
+      ]);
       const argv = await serverTarget(server, opts, "lock");
       let existing: LoadedLockfile | undefined;
       if (existsSync(opts.output)) existing = readLockfile(opts.output);

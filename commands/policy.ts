@@ -6,11 +6,7 @@
  */
 import process from "node:process";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { atomicWriteFile } from "../lib/atomic_write.ts";
 import { EXIT_CHECK_FAILED, McpTrustError } from "../lib/errors.ts";
-import { choosePolicy } from "../lib/policy/cel/policy.ts";
-import { loadCompiledPolicy, readSignedLockfile, runPolicyCheck } from "../lib/policy/cel/policy_check.ts";
-import { explainJson, explainMarkdown, policyCheckJson, renderPolicyText } from "../lib/policy/cel/render.ts";
 import { PRESET_NAMES } from "../lib/policy/presets/presets.ts";
 import {
   CLIENT_CAPABILITIES_HELP,
@@ -66,6 +62,16 @@ cannot be evaluated fails.
 Exit codes: 0 pass, 1 an error rule failed (or any rule, in strict mode), 2 bad policy, flags or server.`,
     )
     .action(async (server, opts) => {
+      // Loaded when the command runs, not when the CLI starts.
+      const [
+        { choosePolicy },
+        { loadCompiledPolicy, readSignedLockfile, runPolicyCheck },
+        { policyCheckJson, renderPolicyText },
+      ] = await Promise.all([
+        import("../lib/policy/cel/policy.ts"),
+        import("../lib/policy/cel/policy_check.ts"),
+        import("../lib/policy/cel/render.ts"),
+      ]);
       const o = opts as typeof opts & TrustOptionValues;
       const fields: Record<string, unknown> = { outcome: "FAIL" };
       try {
@@ -135,6 +141,18 @@ Examples:
   mcptrust policy explain --policy policy.yaml --format json -o policy.json`,
     )
     .action(async (opts) => {
+      // Loaded when the command runs, not when the CLI starts.
+      const [
+        { atomicWriteFile },
+        { choosePolicy },
+        { loadCompiledPolicy },
+        { explainJson, explainMarkdown },
+      ] = await Promise.all([
+        import("../lib/atomic_write.ts"),
+        import("../lib/policy/cel/policy.ts"),
+        import("../lib/policy/cel/policy_check.ts"),
+        import("../lib/policy/cel/render.ts"),
+      ]);
       const policy = loadCompiledPolicy(choosePolicy(opts));
       const text = opts.json || opts.format === "json"
         ? JSON.stringify(explainJson(policy), null, 2) + "\n"

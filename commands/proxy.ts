@@ -3,17 +3,11 @@
  *
  * @module
  */
-import { randomUUID } from "node:crypto";
 import process from "node:process";
 import { Command, Option } from "@commander-js/extra-typings";
 import type { Severity } from "../lib/drift/types.ts";
 import { McpTrustError } from "../lib/errors.ts";
-import { readLockfile } from "../lib/lockfile/load.ts";
 import type { LockfileV3 } from "../lib/lockfile/types.ts";
-import { openAuditLog } from "../lib/observe/audit_log.ts";
-import { createCorePolicy } from "../lib/proxy/core_policy.ts";
-import { runProxy } from "../lib/proxy/run_proxy.ts";
-import { SchemaGuard } from "../lib/proxy/schema_guard.ts";
 import type { ProxyMode } from "../lib/proxy/session.ts";
 import { out, parseDuration, parseProxyFailOn, SERVER_ARGS_HELP } from "./options.ts";
 import {
@@ -123,6 +117,22 @@ With --url the host still speaks stdio to mcptrust; a request the remote server 
 dropped, HTTP error) gets a JSON-RPC error; the proxy exits 0 on host EOF, 1 if the server ends the session.`,
     )
     .action(async (server, opts) => {
+      // Loaded when the command runs, not when the CLI starts: nothing else needs the policy core.
+      const [
+        { randomUUID },
+        { readLockfile },
+        { openAuditLog },
+        { createCorePolicy },
+        { runProxy },
+        { SchemaGuard },
+      ] = await Promise.all([
+        import("node:crypto"),
+        import("../lib/lockfile/load.ts"),
+        import("../lib/observe/audit_log.ts"),
+        import("../lib/proxy/core_policy.ts"),
+        import("../lib/proxy/run_proxy.ts"),
+        import("../lib/proxy/schema_guard.ts"),
+      ]);
       const loaded = readLockfile(opts.lock);
       if (loaded.version !== "3") {
         throw new McpTrustError(`the proxy needs a v3 lockfile; ${opts.lock} is v${loaded.version}`, {

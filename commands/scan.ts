@@ -4,8 +4,6 @@
  * @module
  */
 import { Command, Option } from "@commander-js/extra-typings";
-import { buildScanReport, renderScanText } from "../lib/scan/report.ts";
-import { scanServer } from "../lib/scan/scan_server.ts";
 import {
   CLIENT_CAPABILITIES_HELP,
   out,
@@ -63,6 +61,11 @@ Exit codes: 0 scanned, 2 the server could not be scanned (the message says why).
     )
     .addHelpText("after", REMOTE_HELP)
     .action(async (server, opts) => {
+      // Loaded when the command runs, not when the CLI starts.
+      const [{ buildScanReport, renderScanText }, { scanServer }] = await Promise.all([
+        import("../lib/scan/report.ts"),
+        import("../lib/scan/scan_server.ts"),
+      ]);
       const argv = await serverTarget(server, opts, "scan");
       const warnings: string[] = [];
       const iface = await withProgress(

@@ -5,12 +5,8 @@
  * @module
  */
 import { Command, Option } from "@commander-js/extra-typings";
-import { atomicWriteFile } from "../lib/atomic_write.ts";
 import { McpTrustError } from "../lib/errors.ts";
-import { safeText } from "../lib/crypto/display.ts";
-import { readPrivateKeyFile } from "../lib/crypto/keys.ts";
-import { readSignedDocument } from "../lib/crypto/signed_document.ts";
-import { type SigningMethod, signLockfile } from "../lib/crypto/signer.ts";
+import type { SigningMethod } from "../lib/crypto/signer.ts";
 import { out } from "./options.ts";
 
 /** Default lockfile path, as in the Go tool. */
@@ -69,6 +65,20 @@ Examples:
   mcptrust sign --sigstore mcp-lock.json      # in GitHub Actions`,
     )
     .action(async (positional, opts) => {
+      // Loaded when the command runs, not when the CLI starts.
+      const [
+        { atomicWriteFile },
+        { safeText },
+        { readPrivateKeyFile },
+        { readSignedDocument },
+        { signLockfile },
+      ] = await Promise.all([
+        import("../lib/atomic_write.ts"),
+        import("../lib/crypto/display.ts"),
+        import("../lib/crypto/keys.ts"),
+        import("../lib/crypto/signed_document.ts"),
+        import("../lib/crypto/signer.ts"),
+      ]);
       const lockPath = lockfileArg(positional, opts.lockfile);
       const sigPath = opts.output ?? `${lockPath}.sig`;
       if (opts.sigstore && opts.key !== undefined) {

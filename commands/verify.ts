@@ -6,11 +6,7 @@
  */
 import { Command, Option } from "@commander-js/extra-typings";
 import { McpTrustError } from "../lib/errors.ts";
-import { verificationJson, verificationText } from "../lib/crypto/report.ts";
 import type { TrustFlags } from "../lib/crypto/trust.ts";
-import { readSignatureBytes, verifyLockfile } from "../lib/crypto/verifier.ts";
-import { readInputFile } from "../lib/crypto/read_input.ts";
-import { MAX_LOCKFILE_BYTES } from "../lib/crypto/signed_document.ts";
 import { out, outJsonFailure, parseFormat } from "./options.ts";
 import { lockfileArg } from "./sign.ts";
 
@@ -122,6 +118,18 @@ Examples:
     --certificate-identity https://github.com/acme/tools/.github/workflows/lock.yml@refs/heads/main`,
     )
     .action(async (positional, opts) => {
+      // Loaded when the command runs, not when the CLI starts.
+      const [
+        { verificationJson, verificationText },
+        { readSignatureBytes, verifyLockfile },
+        { readInputFile },
+        { MAX_LOCKFILE_BYTES },
+      ] = await Promise.all([
+        import("../lib/crypto/report.ts"),
+        import("../lib/crypto/verifier.ts"),
+        import("../lib/crypto/read_input.ts"),
+        import("../lib/crypto/signed_document.ts"),
+      ]);
       const o = opts as typeof opts & TrustOptionValues;
       const lockPath = lockfileArg(positional, o.lockfile);
       const sigPath = o.signature ?? `${lockPath}.sig`;

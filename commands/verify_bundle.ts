@@ -6,7 +6,6 @@
  * @module
  */
 import { existsSync, readFileSync } from "node:fs";
-import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
 import process from "node:process";
 import { Command, Option } from "@commander-js/extra-typings";
@@ -157,7 +156,7 @@ async function run(o: Flags): Promise<Result> {
     artifact: o.artifact,
     artifactSha256: isDigest
       ? Buffer.from(artifact.digest).toString("hex")
-      : createHash("sha256").update(artifact).digest("hex"),
+      : (await import("node:crypto")).createHash("sha256").update(artifact).digest("hex"),
     artifactIsDigest: isDigest,
   };
 }

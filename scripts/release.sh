@@ -11,7 +11,9 @@ for target in linux-x64 linux-arm64 darwin-x64 darwin-arm64 windows-x64; do
   ext=""
   [[ $target == windows-* ]] && ext=".exe"
   echo "building $target"
-  tools/node_modules/.bin/bun build --compile --bytecode --format=esm --minify --target="bun-$target" main.ts \
+  # The same flags as `make build` (see the Makefile for why --splitting and no identifier minification).
+  tools/node_modules/.bin/bun build --compile --bytecode --splitting --format=esm \
+    --minify-syntax --minify-whitespace --target="bun-$target" main.ts \
     --outfile "$out/mcptrust-$version-$target$ext" \
     --define "__MCPTRUST_VERSION__=\"$version\"" --define "__MCPTRUST_COMMIT__=\"$commit\""
 done
