@@ -164,7 +164,9 @@ export class CallRuleEngine {
     if (!this.#calls.has(name) && this.#calls.size < MAX_COUNTED_TOOLS) this.#calls.set(name, 0n);
     const b = this.#bindings;
     b.tool = this.#tool(name);
-    b.args = args === undefined ? new Map() : celJson(args);
+    // Converted once per call, and wrapped once (not by every rule that reads it).
+    const json = args === undefined ? new Map() : celJson(args);
+    b.args = json instanceof Map ? celMap(json as Map<string, CelInput>) : json;
     for (const { rule, expression } of this.rules) {
       const out = expression.evaluate(b);
       if (out.ok && out.value) continue;

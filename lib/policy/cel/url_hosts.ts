@@ -33,6 +33,9 @@ export const URL_HOSTS_LIMITS = {
 export const COST_PER_URL = 8;
 
 const CANDIDATE = /https?:/gi;
+/** A string whose first character after C0 controls and spaces is an "h": it may parse as a whole. */
+// deno-lint-ignore no-control-regex
+const LEADING_H = /^[\x00-\x20]*h/i;
 /** Ends a URL candidate inside text. */
 const DELIMITER = /[\s"'`<>]/;
 /** Characters of one URL candidate parsed (its host comes first; a longer one is cut, and a host cut
@@ -93,12 +96,19 @@ export function urlHosts(value: unknown, charge: (units: number) => void = () =>
       if (/[\t\n\r]/.test(s) && /h[\t\n\r]*t[\t\n\r]*t[\t\n\r]*p/i.test(s)) whole(s);
       return;
     }
-    whole(s); // as a server passing the whole string to `new URL()` would see it
     CANDIDATE.lastIndex = 0;
+    let first = true;
     for (let m = CANDIDATE.exec(s); m !== null; m = CANDIDATE.exec(s)) {
       const window = s.slice(m.index, m.index + MAX_URL_CHARS);
       const stop = window.slice(m[0].length).search(DELIMITER);
       const candidate = stop === -1 ? window : window.slice(0, m[0].length + stop);
+      if (first) {
+        first = false;
+        // The whole string, as a server passing it to `new URL()` would see it (WHATWG drops leading
+        // C0 controls and spaces, and tabs and newlines anywhere): only a string that starts with the
+        // scheme can parse, and one that is exactly this candidate is parsed below.
+        if (candidate !== s && LEADING_H.test(s)) whole(s);
+      }
       charge(Math.ceil(candidate.length / 64));
       if (candidate.length === m[0].length) continue; // "https:" alone names no host
       // Trailing punctuation first goes (WHATWG would keep a ")" in a host), then, if that does not
