@@ -8,14 +8,22 @@ import assert from "node:assert/strict";
 import { McpTrustError } from "../../errors.ts";
 import { buildLockfile } from "../../lockfile/build.ts";
 import type { ServerInterface } from "../../mcp/types.ts";
-import { loadCompiledPolicy } from "./policy_check.ts";
-import { type CallDecision, CallRuleEngine } from "./call_rules.ts";
-import { compilePolicy } from "./policy.ts";
-import { parsePolicyText } from "./policy_file.ts";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
+import {
+  CALL_RULE_VARIABLES,
+  CALL_SESSION_SHAPE,
+  CALL_TOOL_SHAPE,
+  type CallDecision,
+  CallRuleEngine,
+} from "./call_rules.ts";
+import { CelCompiler } from "./compiler.ts";
+import { compilePolicy } from "./policy.ts";
+import { loadCompiledPolicy } from "./policy_check.ts";
+import { parsePolicyText } from "./policy_file.ts";
+import { explainJson, explainMarkdown } from "./render.ts";
+import { fieldPaths } from "./shape.ts";
 
 const iface: ServerInterface = {
   serverInfo: { name: "files", version: "1.0.0" },
@@ -276,4 +284,74 @@ test("a policy with only call_rules loads for the proxy and explain, and is refu
     loadError(text, { needsRules: true }),
     /policy\.yaml: the policy has no rules, only call_rules/,
   );
+});
+
+// ------------------------------------------------------------------------------------------ docs
+
+const DOC = readFileSync(new URL("../../../docs/POLICY.md", import.meta.url), "utf8");
+const CALL_SECTION = DOC.slice(
+  DOC.indexOf("## Call rules: deciding each tools/call in the proxy"),
+  DOC.indexOf("## In CI"),
+);
+
+test("docs/POLICY.md documents every call-rule field, and each example rule compiles", () => {
+  const paths = [
+    "tool",
+    ...fieldPaths(CALL_TOOL_SHAPE, "tool"),
+    "args",
+    "session",
+    ...fieldPaths(CALL_SESSION_SHAPE, "session"),
+  ];
+  const rows = new Map<string, string>();
+  for (const line of CALL_SECTION.split("\n")) {
+    const m = /^\| `([A-Za-z_.]+)` \|.*\| `(.+)` \|$/.exec(line);
+    if (m) rows.set(m[1], m[2].replaceAll("\\|", "|"));
+  }
+  assert.deepEqual(paths.filter((p) => !rows.has(p)), []);
+  const compiler = new CelCompiler();
+  for (const [field, expr] of rows) {
+    assert.doesNotThrow(() => compiler.compile(expr, CALL_RULE_VARIABLES), `${field}: ${expr}`);
+  }
+});
+
+test("the worked examples in docs/POLICY.md load, and decide as the docs say", () => {
+  const blocks = [...CALL_SECTION.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.ok(blocks.length >= 5, `found ${blocks.length} YAML blocks`);
+  const all = blocks.map((b) => b.startsWith("call_rules:") ? b.slice("call_rules:\n".length) : b).join("");
+  const e = engine(all);
+  e.hostInitialize({ clientInfo: { name: "claude-ai", version: "1.0" } });
+  assert.equal(
+    denied(e.check("read_file", { path: "/etc/passwd" })),
+    "read_file may only read under /srv/data/ (rule data_dir_only)",
+  );
+  assert.deepEqual(e.check("read_file", { path: "/srv/data/report.csv" }), { allow: true });
+  e.forwarded("read_file");
+  assert.match(denied(e.check("fetch", { url: "https://evil.example" })), /\(rule allowed_hosts\)$/);
+  assert.match(denied(e.check("delete_file", {})), /\(rule (one_write|high_risk_ops_only)\)$/);
+  assert.match(denied(e.check("fetch", { command: "ls" })), /\(rule no_command_args\)$/);
+});
+
+test("policy explain renders call rules for reviewers (JSON and Markdown)", () => {
+  const p = compilePolicy(parsePolicyText(
+    `name: p\ncall_rules:\n  - name: data_dir_only\n    expr: 'tool.name != "read_file" || args.path.startsWith("/srv/data/")'\n` +
+      `    failure_msg: read_file may only read under /srv/data/\n    control_refs: ["SOC2: CC6.1"]\n`,
+    { type: "file", name: "p.yaml" },
+  ));
+  const json = explainJson(p) as { rules: unknown[]; call_rules: Record<string, unknown>[] };
+  assert.deepEqual(json.rules, []);
+  assert.deepEqual(json.call_rules, [{
+    name: "data_dir_only",
+    expr: 'tool.name != "read_file" || args.path.startsWith("/srv/data/")',
+    failure_msg: "read_file may only read under /srv/data/",
+    control_refs: ["SOC2: CC6.1"],
+    reads: ["tool.name"],
+  }]);
+  const md = explainMarkdown(p);
+  assert.match(md, /## Call rules\n/);
+  assert.match(md, /\| data_dir_only \| SOC2: CC6\.1 \| `tool\.name != "read_file" \\\|\\\| args\.path/);
+  assert.match(
+    md,
+    /### data_dir_only\n\n- \*\*Failure message\*\*: read_file may only read under \/srv\/data\//,
+  );
+  assert.doesNotMatch(md, /\| Rule \| Severity/);
 });

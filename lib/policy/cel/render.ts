@@ -96,6 +96,13 @@ export function explainJson(p: CompiledPolicy): Record<string, unknown> {
       evidence_commands: rule.evidence_commands,
       reads: [...expression.fieldsUsed].sort(),
     })),
+    call_rules: p.callRules.map(({ rule, expression }) => ({
+      name: rule.name,
+      expr: rule.expr,
+      failure_msg: rule.failure_msg,
+      control_refs: rule.control_refs,
+      reads: [...expression.fieldsUsed].sort(),
+    })),
   };
 }
 
@@ -114,7 +121,7 @@ const MODE_TEXT = {
   warn: "only failing `error` rules fail the check; failing `warn` rules are reported",
 };
 
-/** `policy explain --format markdown`: a summary table, then each rule in full. */
+/** `policy explain --format markdown`: a summary table, then each rule in full; then the call rules. */
 export function explainMarkdown(p: CompiledPolicy): string {
   const d = p.doc;
   const lines = [
@@ -125,9 +132,8 @@ export function explainMarkdown(p: CompiledPolicy): string {
       MODE_TEXT[d.mode]
     }. A rule that cannot be evaluated fails, whatever its severity.`,
     "",
-    "| Rule | Severity | Control refs | Fails unless |",
-    "|---|---|---|---|",
   ];
+  if (p.rules.length) lines.push("| Rule | Severity | Control refs | Fails unless |", "|---|---|---|---|");
   for (const { rule } of p.rules) {
     const expr = rule.expr.replace(/\s+/g, " ").trim();
     const short = expr.length > 120 ? expr.slice(0, 119) + "…" : expr;
@@ -151,6 +157,36 @@ export function explainMarkdown(p: CompiledPolicy): string {
     lines.push(`- **Reads**: ${[...expression.fieldsUsed].sort().map(code).join(", ") || "-"}`);
     const fence = rule.expr.includes("```") ? "~~~~" : "```";
     lines.push("", `${fence}cel`, safe(rule.expr.trimEnd(), true), fence);
+  }
+  if (p.callRules.length) {
+    if (lines[lines.length - 1] !== "") lines.push("");
+    lines.push(
+      "## Call rules",
+      "",
+      "`mcptrust proxy --policy` evaluates these, in order, for every `tools/call` the lockfile allows and " +
+        "whose arguments validate, before it reaches the server; the first that is false or cannot be " +
+        "evaluated denies the call.",
+      "",
+      "| Call rule | Control refs | Denies unless |",
+      "|---|---|---|",
+    );
+    for (const { rule } of p.callRules) {
+      const expr = rule.expr.replace(/\s+/g, " ").trim();
+      const short = expr.length > 120 ? expr.slice(0, 119) + "…" : expr;
+      lines.push(
+        `| ${cell(rule.name)} | ${cell(rule.control_refs.join(", ") || "-")} | ${
+          code(short).replaceAll("|", "\\|")
+        } |`,
+      );
+    }
+    for (const { rule, expression } of p.callRules) {
+      lines.push("", `### ${cell(rule.name)}`, "");
+      lines.push(`- **Failure message**: ${cell(rule.failure_msg)}`);
+      lines.push(`- **Control refs**: ${cell(rule.control_refs.join(", ") || "-")}`);
+      lines.push(`- **Reads**: ${[...expression.fieldsUsed].sort().map(code).join(", ") || "-"}`);
+      const fence = rule.expr.includes("```") ? "~~~~" : "```";
+      lines.push("", `${fence}cel`, safe(rule.expr.trimEnd(), true), fence);
+    }
   }
   return lines.join("\n") + "\n";
 }
