@@ -8,6 +8,9 @@ DENO := tools/node_modules/.bin/deno
 BUN := tools/node_modules/.bin/bun
 VERSION := $(shell node -p "require('./package.json').version")
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# A compiled binary must not read bunfig.toml, .env, tsconfig.json or package.json from the directory it
+# runs in: mcptrust runs in untrusted checkouts (a bunfig.toml `preload` would run code before main).
+NO_AUTOLOAD := --no-compile-autoload-bunfig --no-compile-autoload-dotenv --no-compile-autoload-tsconfig --no-compile-autoload-package-json
 DEFINES := --define '__MCPTRUST_VERSION__="$(VERSION)"' --define '__MCPTRUST_COMMIT__="$(COMMIT)"'
 SOURCES := $(shell find main.ts mod.ts lib commands -name '*.ts' ! -name '*_test.ts' 2>/dev/null)
 WASM_SRC := $(wildcard wasm/*.ts wasm/asconfig.json)
@@ -41,7 +44,7 @@ build: dist/mcptrust
 
 dist/mcptrust: $(SOURCES) $(WASM_TS) | setup
 	@mkdir -p dist
-	$(BUN) build --compile --bytecode --splitting --format=esm --minify-syntax --minify-whitespace main.ts --outfile $@ $(DEFINES)
+	$(BUN) build --compile --bytecode --splitting --format=esm --minify-syntax --minify-whitespace main.ts --outfile $@ $(NO_AUTOLOAD) $(DEFINES)
 
 ## test: type check, lint, format check, unit tests, end-to-end tests against dist/mcptrust
 test: setup build check lint fmt-check unit e2e

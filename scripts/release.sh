@@ -14,6 +14,8 @@ for target in linux-x64 linux-arm64 darwin-x64 darwin-arm64 windows-x64; do
   # The same flags as `make build` (see the Makefile for why --splitting and no identifier minification).
   tools/node_modules/.bin/bun build --compile --bytecode --splitting --format=esm \
     --minify-syntax --minify-whitespace --target="bun-$target" main.ts \
+    --no-compile-autoload-bunfig --no-compile-autoload-dotenv \
+    --no-compile-autoload-tsconfig --no-compile-autoload-package-json \
     --outfile "$out/mcptrust-$version-$target$ext" \
     --define "__MCPTRUST_VERSION__=\"$version\"" --define "__MCPTRUST_COMMIT__=\"$commit\""
 done
