@@ -218,7 +218,8 @@ for (const [payload, row] of Object.entries(results)) {
   const base = row["no policy"];
   console.log(`\nargs: ${payload}`);
   for (const [name, us] of Object.entries(row)) {
-    const added = name === "no policy" ? "" : `  (+${(us - base).toFixed(1)} µs)`;
+    const d = us - base;
+    const added = name === "no policy" ? "" : `  (${d >= 0 ? "+" : ""}${d.toFixed(1)} µs)`;
     console.log(`  ${name.padEnd(38)} ${us.toFixed(1).padStart(7)} µs${added}`);
   }
 }
