@@ -51,6 +51,10 @@ export function proxyCommand() {
     .option("--header <header>", HEADER_HELP, collect, [] as string[])
     .option("--bearer-token-env <name>", BEARER_HELP)
     .option("--allow-insecure-http", INSECURE_HELP)
+    .option(
+      "--listen <[host:]port>",
+      "serve Streamable HTTP to hosts at http://HOST:PORT/mcp instead of stdio (host default 127.0.0.1; port 0: any free)",
+    )
     .option("--lock <file>", "the approved lockfile (v3)", "mcp-lock.json")
     .option("--audit-only", "block nothing, filter nothing; log every would-be block")
     .option("--filter-only", "filter list results, let calls through (logged)")
@@ -114,7 +118,10 @@ Exit code: the server's own (128+N if killed by signal N); 2 if the proxy could 
       "after",
       `${REMOTE_HELP}
 With --url the host still speaks stdio to mcptrust; a request the remote server loses (connection
-dropped, HTTP error) gets a JSON-RPC error; the proxy exits 0 on host EOF, 1 if the server ends the session.`,
+dropped, HTTP error) gets a JSON-RPC error; the proxy exits 0 on host EOF, 1 if the server ends the session.
+With --listen hosts connect over Streamable HTTP (endpoint /mcp, logged as the "listen" event); every MCP
+session gets its own proxy session, policy state and server (its own process, or its own remote session).
+Requests with an Origin that is not loopback are refused with 403 (DNS rebinding). Stop it with SIGINT.`,
     )
     .action(async (server, opts) => {
       // Loaded when the command runs, not when the CLI starts: nothing else needs the policy core.
@@ -181,7 +188,23 @@ dropped, HTTP error) gets a JSON-RPC error; the proxy exits 0 on host EOF, 1 if 
         ...(signed ? { signature: signed.signature } : {}),
       });
       try {
-        const run = isRemote(target)
+        const run = opts.listen !== undefined
+          ? async (o: Parameters<typeof runProxy>[1]) => {
+            const { runListenProxy } = await import("../lib/proxy/listen_proxy.ts");
+            const cel = compiled ? await import("../lib/proxy/cel_policy.ts") : undefined;
+            // Policy core, schema guard and CEL state are per MCP session: hosts never share them.
+            return await runListenProxy({
+              ...o,
+              listen: opts.listen!,
+              upstream: target,
+              perSession: () => ({
+                policy: createCorePolicy(loaded.lockfile),
+                guard: o.guard && new SchemaGuard({ args: opts.validateArgs, results: opts.validateResults }),
+                celPolicy: cel?.proxyCelPolicy(compiled!, { argv, lockfile: signed! }),
+              }),
+            });
+          }
+          : isRemote(target)
           ? (await import("../lib/proxy/run_remote_proxy.ts")).runRemoteProxy.bind(undefined, target)
           : runProxy.bind(undefined, argv);
         const code = await run({

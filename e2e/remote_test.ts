@@ -348,3 +348,150 @@ test("proxy --url: the old HTTP+SSE server through the proxy; an upstream that d
     await remote.stop();
   }
 });
+
+// ------------------------------------------------------------------------------------------ proxy --listen
+
+interface Listening {
+  url: string;
+  child: ChildProcess;
+  stderr: () => string;
+  stop(): Promise<void>;
+}
+
+/** Starts `mcptrust proxy --listen 127.0.0.1:0 <args>` and waits for its "listen" audit event. */
+async function startListen(args: string[]): Promise<Listening> {
+  const child = spawn(BIN, ["proxy", "--listen", "127.0.0.1:0", ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listen event: ${stderr}`)), 20_000);
+    child.stderr!.on("data", (c: Uint8Array) => {
+      stderr += new TextDecoder().decode(c);
+      const m = /"event":"listen".*"url":"([^"]+)"/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once("exit", () => reject(new Error(`proxy exited: ${stderr}`)));
+  });
+  return {
+    url,
+    child,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+/** An SDK host over Streamable HTTP whose sampling handler answers with `tag`. */
+async function httpHost(
+  url: string,
+  tag: string,
+): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+  const client = new Client({ name: `e2e-${tag}`, version: "1.0.0" }, { capabilities: CAPS });
+  addHostHandlers(client);
+  client.setRequestHandler(CreateMessageRequestSchema, () => ({
+    model: `model-${tag}`,
+    role: "assistant" as const,
+    content: { type: "text" as const, text: `hello from ${tag}` },
+  }));
+  const transport = new StreamableHTTPClientTransport(new URL(url));
+  await client.connect(transport);
+  return { client, transport };
+}
+
+test("proxy --listen: two hosts over Streamable HTTP get separate sessions and servers; lists equal direct; a forbidden Origin is 403", async () => {
+  const lock = join(DIR, "listen.lock.json");
+  assert.equal((await run(["lock", "-o", lock, "--", ...serverEverything()])).code, 0);
+  const trimmed = editLock(lock, "no-get-sum", (doc) => delete doc.tools["get-sum"]);
+  const direct = await withEverything("streamableHttp", ({ url }) => directTools(url));
+  const proxy = await startListen(["--lock", trimmed, "--fail-on", "none", "--", ...serverEverything()]);
+  try {
+    const a = await httpHost(proxy.url, "A");
+    const b = await httpHost(proxy.url, "B");
+    try {
+      assert.ok(a.transport.sessionId && b.transport.sessionId);
+      assert.notEqual(a.transport.sessionId, b.transport.sessionId);
+      const expected = direct.filter((t) => t.name !== "get-sum");
+      assert.deepEqual((await a.client.listTools()).tools, expected);
+      assert.deepEqual((await b.client.listTools()).tools, expected);
+      const msg = await rejectsWith(
+        a.client.callTool({ name: "get-sum", arguments: { a: 1, b: 2 } }),
+        -32001,
+      );
+      assert.match(msg, /^MCPTRUST_DENIED: .*get-sum/);
+      // Server-to-client requests reach the host whose call caused them, concurrently.
+      const [ra, rb] = await Promise.all([
+        a.client.callTool({ name: "trigger-sampling-request", arguments: { prompt: "p", maxTokens: 5 } }),
+        b.client.callTool({ name: "trigger-sampling-request", arguments: { prompt: "p", maxTokens: 5 } }),
+      ]);
+      assert.match(textOf(ra), /hello from A/);
+      assert.doesNotMatch(textOf(ra), /from B/);
+      assert.match(textOf(rb), /hello from B/);
+      // Ending A's session leaves B's alone.
+      await a.transport.terminateSession();
+      const echo = await b.client.callTool({ name: "echo", arguments: { message: "B still here" } });
+      assert.match(textOf(echo), /B still here/);
+    } finally {
+      await a.client.close();
+      await b.client.close();
+    }
+    const starts = proxy.stderr().match(/"event":"session.start"/g) ?? [];
+    assert.equal(starts.length, 2);
+
+    const post = (headers: Record<string, string>, body: unknown) =>
+      fetch(proxy.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          ...headers,
+        },
+        body: JSON.stringify(body),
+      });
+    const ping = { jsonrpc: "2.0", id: 1, method: "ping" };
+    const evil = await post({ origin: "http://evil.example" }, ping);
+    assert.equal(evil.status, 403);
+    await evil.body?.cancel();
+    const local = await post({ origin: "http://localhost:5173" }, ping);
+    assert.equal(local.status, 400); // allowed origin, but no session
+    await local.body?.cancel();
+    const gone = await post({ "mcp-session-id": "no-such-session" }, ping);
+    assert.equal(gone.status, 404);
+    await gone.body?.cancel();
+  } finally {
+    await proxy.stop();
+  }
+});
+
+test("proxy --listen --url: hosts over Streamable HTTP to a remote server through the proxy", async () => {
+  await withEverything("streamableHttp", async ({ url }) => {
+    const lock = join(DIR, "listen-url.lock.json");
+    assert.equal((await run(["lock", "-o", lock, "--url", url])).code, 0);
+    const direct = await directTools(url);
+    const proxy = await startListen(["--lock", lock, "--url", url]);
+    try {
+      const h = await httpHost(proxy.url, "H");
+      try {
+        assert.deepEqual((await h.client.listTools()).tools, direct);
+        const r = await h.client.callTool({ name: "echo", arguments: { message: "listen to url" } });
+        assert.match(textOf(r), /listen to url/);
+        const s = await h.client.callTool({
+          name: "trigger-sampling-request",
+          arguments: { prompt: "p", maxTokens: 5 },
+        });
+        assert.match(textOf(s), /hello from H/);
+      } finally {
+        await h.client.close();
+      }
+    } finally {
+      await proxy.stop();
+    }
+  });
+});

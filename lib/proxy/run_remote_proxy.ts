@@ -27,6 +27,17 @@ const HOST_EOF_DRAIN_MS = 10_000;
 export const UPSTREAM_ERROR_CODE = ErrorCode.InternalError;
 
 /**
+ * The JSON-RPC error answering a request the upstream lost, as if the server had sent it: the session
+ * restores the host's id (or fails the preflight, which then denies in enforce mode).
+ *
+ * @param idText the request's id as JSON text (the proxy's id, as sent upstream)
+ */
+export function upstreamErrorLine(idText: string, message: string): string {
+  const error = JSON.stringify({ code: UPSTREAM_ERROR_CODE, message: `MCPTRUST_UPSTREAM: ${message}` });
+  return `{"jsonrpc":"2.0","id":${idText},"error":${error}}`;
+}
+
+/**
  * Runs the proxy between our stdio (the host) and the remote server until either side goes away.
  *
  * @returns the exit code: 0 when the host closed its input, 1 when the server ended the session,
@@ -69,13 +80,7 @@ export function runRemoteProxy(target: HttpTarget, opts: RunProxyOptions): Promi
       onOversize: (n) => session.onServerOversize(n),
       onRequestError: (idText, err) => {
         log.write({ level: "warn", event: "upstream.error", reason: err.message });
-        // Answered as the server's error for that request: the session restores the host's id (or fails
-        // the preflight, which then denies in enforce mode).
-        session.onServerText(
-          `{"jsonrpc":"2.0","id":${idText},"error":${
-            JSON.stringify({ code: UPSTREAM_ERROR_CODE, message: `MCPTRUST_UPSTREAM: ${err.message}` })
-          }}`,
-        );
+        session.onServerText(upstreamErrorLine(idText, err.message));
       },
       onClose: (reason) => {
         log.write({ level: "error", event: "upstream.closed", reason });
