@@ -293,7 +293,13 @@ function tomlServers(doc: ConfigDoc): ServerEntry[] {
     ast = parseTOML(text);
   } catch (err) {
     const e = err as { lineNumber?: number; column?: number; message?: string };
-    throw malformed(path, e.lineNumber ?? 1, e.column ?? 1, (e.message ?? String(err)).replace(/\.$/, ""));
+    // toml-eslint-parser counts columns from 0, as ESLint does.
+    throw malformed(
+      path,
+      e.lineNumber ?? 1,
+      (e.column ?? 0) + 1,
+      (e.message ?? String(err)).replace(/\.$/, ""),
+    );
   }
   const data = getStaticTOMLValue(ast) as Record<string, unknown>;
   // Every key/value with its full key path, through tables, dotted keys and inline tables.
