@@ -10,6 +10,7 @@ import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 // -- command imports (one line per command file; keep sorted) --
 import { bundleCommand } from "./bundle.ts";
 import { checkCommand, diffCommand } from "./check.ts";
+import { hostsCommand } from "./hosts.ts";
 import { keygenCommand } from "./keygen.ts";
 import { lockCommand } from "./lock.ts";
 import { policyCommand } from "./policy.ts";
@@ -18,6 +19,7 @@ import { scanCommand } from "./scan.ts";
 import { signCommand } from "./sign.ts";
 import { verifyCommand } from "./verify.ts";
 import { verifyBundleCommand } from "./verify_bundle.ts";
+import { unwrapCommand, wrapCommand } from "./wrap.ts";
 // -- end command imports --
 
 /** Command name -> builder, in the order the root help lists them. */
@@ -26,13 +28,16 @@ export const COMMANDS: Readonly<Record<string, () => CommandUnknownOpts>> = {
   bundle: bundleCommand,
   check: checkCommand,
   diff: diffCommand,
+  hosts: hostsCommand,
   keygen: keygenCommand,
   lock: lockCommand,
   policy: policyCommand,
   proxy: proxyCommand,
   scan: scanCommand,
   sign: signCommand,
+  unwrap: unwrapCommand,
   verify: verifyCommand,
   "verify-bundle": () => verifyBundleCommand(),
+  wrap: wrapCommand,
   // -- end command registrations --
 };
