@@ -16,10 +16,19 @@ import {
   parseDuration,
   parseFormat,
   SERVER_ARGS_HELP,
-  serverArgv,
   warn,
   withProgress,
 } from "./options.ts";
+import {
+  BEARER_HELP,
+  collect,
+  HEADER_HELP,
+  INSECURE_HELP,
+  isRemote,
+  REMOTE_HELP,
+  serverTarget,
+  URL_HELP,
+} from "./server_target.ts";
 import { identityOptions, trustFlagsFrom, type TrustOptionValues } from "./verify.ts";
 
 const PRESET_HELP = `a built-in policy: ${PRESET_NAMES.join(" or ")} (default baseline)`;
@@ -34,6 +43,10 @@ function checkSubcommand() {
   const cmd = new Command("check")
     .description("Scan a server and evaluate a policy's CEL rules against it; fails closed.")
     .argument("[server...]", SERVER_ARGS_HELP)
+    .option("--url <url>", URL_HELP)
+    .option("--header <header>", HEADER_HELP, collect, [] as string[])
+    .option("--bearer-token-env <name>", BEARER_HELP)
+    .option("--allow-insecure-http", INSECURE_HELP)
     .option("--preset <name>", PRESET_HELP)
     .option("-P, --policy <file>", "a policy YAML file (see docs/POLICY.md)")
     .option("--lock <file>", "lockfile: rules then see drift, the lockfile and its signature status")
@@ -61,6 +74,7 @@ Fail closed: a policy that does not load, or a server that cannot be scanned, is
 cannot be evaluated fails.
 Exit codes: 0 pass, 1 an error rule failed (or any rule, in strict mode), 2 bad policy, flags or server.`,
     )
+    .addHelpText("after", REMOTE_HELP)
     .action(async (server, opts) => {
       // Loaded when the command runs, not when the CLI starts.
       const [
@@ -79,7 +93,8 @@ Exit codes: 0 pass, 1 an error rule failed (or any rule, in strict mode), 2 bad 
         fields.policy = "preset" in ref ? { preset: ref.preset } : { file: ref.file };
         // Load and compile before anything runs: a bad policy never starts a server.
         const policy = loadCompiledPolicy(ref, { needsRules: true });
-        const argv = serverArgv(server, "policy check");
+        const target = await serverTarget(server, o, "policy check");
+        const argv = isRemote(target) ? [] : target;
         const trust = trustFlagsFrom(o);
         const lockPath = o.lock ?? o.lockfile;
         const checksSignature = o.signature !== undefined ||
@@ -99,6 +114,7 @@ Exit codes: 0 pass, 1 an error rule failed (or any rule, in strict mode), 2 bad 
           runPolicyCheck({
             policy,
             argv,
+            target: isRemote(target) ? target : undefined,
             lockfile,
             timeoutMs: o.timeout,
             capabilities: o.clientCapabilities,

@@ -142,6 +142,20 @@ test("lock --url: the same lockfile as over stdio plus server.url; no credential
     const scan = await run(["scan", "--url", url]);
     assert.equal(scan.code, 0, scan.stderr);
     assert.equal(JSON.parse(scan.stdout).tools.length, 16);
+    const policy = await run([
+      "policy",
+      "check",
+      "--preset",
+      "baseline",
+      "--lock",
+      lock,
+      "--format",
+      "json",
+      "--url",
+      url,
+    ]);
+    assert.equal(policy.code, 0, policy.stderr);
+    assert.equal(JSON.parse(policy.stdout).outcome, "PASS");
   });
 });
 

@@ -17,6 +17,7 @@ import { compareLockfile } from "../../drift/compare.ts";
 import { type DriftReport, SEVERITY_RANK } from "../../drift/types.ts";
 import { type LoadedLockfile, readLockfile } from "../../lockfile/load.ts";
 import type { ServerInterface } from "../../mcp/types.ts";
+import type { HttpTarget } from "../../mcp/transport/http_target.ts";
 import { scanServer } from "../../scan/scan_server.ts";
 import { buildPolicyInput, type SignatureStatus } from "./input.ts";
 import {
@@ -122,8 +123,10 @@ export async function settleSignature(
 /** Options of {@link runPolicyCheck}. */
 export interface PolicyCheckOptions {
   policy: CompiledPolicy;
-  /** The server command, exactly as given after `--`. */
+  /** The server command, exactly as given after `--` (empty with `target`). */
   argv: readonly string[];
+  /** A remote server (`--url`) to scan instead of running `argv`. */
+  target?: HttpTarget;
   /** The lockfile (already read and signature-checked), if any. */
   lockfile?: SignedLockfile;
   timeoutMs: number;
@@ -167,7 +170,7 @@ function context(iface: ServerInterface, lock?: SignedLockfile, drift?: DriftRep
  * @throws {McpTrustError} (exit 2) when the server cannot be started or listed: never evaluated as empty
  */
 export async function runPolicyCheck(opts: PolicyCheckOptions): Promise<PolicyCheckOutcome> {
-  const iface = await scanServer(opts.argv, {
+  const iface = await scanServer(opts.target ?? opts.argv, {
     timeoutMs: opts.timeoutMs,
     onWarning: opts.onWarning,
     capabilities: opts.capabilities,
