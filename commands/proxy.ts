@@ -86,7 +86,10 @@ export function proxyCommand() {
       "-P, --policy <preset|file>",
       "a CEL policy: its rules must pass at preflight, its call_rules decide each tools/call (docs/POLICY.md)",
     )
-    .option("-k, --key <file>", "verify the lockfile's signature (<lockfile>.sig) with this Ed25519 public key")
+    .option(
+      "-k, --key <file>",
+      "verify the lockfile's signature (<lockfile>.sig) with this Ed25519 public key",
+    )
     .option("--print-effective-allowlist", "print what the lockfile allows and exit")
     .passThroughOptions()
     .addHelpText(
