@@ -123,7 +123,11 @@ Exit codes: 0 done (or nothing to do), 1 a server drifted from its existing lock
       const inv = takeInventory(ctx, inventoryOptions(opts));
       failOnBadConfigs(inv.errors.map((e) => e.error));
       const lockDir = resolve(opts.lockDir ?? join(ctx.home, ".mcptrust", "locks"));
-      const cands = w.planWrap(inv, ctx, { servers: opts.server, lockDir });
+      const cands = w.planWrap(inv, ctx, {
+        servers: opts.server,
+        lockDir,
+        customFile: opts.config !== undefined,
+      });
       for (const c of cands) {
         if (c.action === "already-wrapped") {
           process.stdout.write(`already wrapped: ${w.describeEntry(c.entry)}\n`);

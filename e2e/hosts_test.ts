@@ -13,7 +13,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { type HostFixtures, installHostFixtures } from "../testdata/hosts/fixtures.ts";
 import { parseConfig } from "../lib/hosts/config_file.ts";
 import type { HostKind } from "../lib/hosts/kinds.ts";
-import { BIN, run, type RunResult } from "./helpers.ts";
+import { BIN, ROOT, run, type RunResult } from "./helpers.ts";
 
 function mcptrust(f: HostFixtures, args: string[], input?: string): Promise<RunResult> {
   return run(args, { cwd: f.project, env: { ...f.env, MCPTRUST_SELF: BIN }, input });
@@ -193,4 +193,36 @@ test("unwrap: every config gets its original bytes back; lockfiles are kept", as
   const again = await mcptrust(f, ["wrap", "--yes", "--host", "codex"]);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /codex-fixture\.json \(exists, still matches\)/);
+});
+
+test("wrap --config: a server that does not start stops the whole run (nothing written); --server wraps the others", async () => {
+  const f = installHostFixtures([]);
+  const file = join(f.project, "team-mcp.json");
+  const server = join(ROOT, "testdata/servers/fixture_server.mjs");
+  const scenarios = join(ROOT, "testdata/servers/scenarios");
+  const original = JSON.stringify(
+    {
+      mcpServers: {
+        ok: { command: "node", args: [server, join(scenarios, "base.json")] },
+        broken: { command: "node", args: [server, join(scenarios, "crash_on_start.json")] },
+      },
+    },
+    null,
+    2,
+  ) + "\n";
+  writeFileSync(file, original);
+  const before = snapshot(f);
+  const r = await mcptrust(f, ["wrap", "--yes", "--config", file, "--host", "cursor"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /cursor\/broken .*: server /);
+  assert.match(r.stderr, /1 server\(s\) could not be locked; nothing was written/);
+  assert.deepEqual(snapshot(f), before);
+  const ok = await mcptrust(f, ["wrap", "--yes", "--config", file, "--host", "cursor", "--server", "ok"]);
+  assert.equal(ok.code, 0, ok.stderr);
+  const doc = parseConfig("cursor", "user", file, readFileSync(file, "utf8"));
+  assert.equal(doc.servers.find((e) => e.name === "ok")!.command, BIN);
+  assert.equal(doc.servers.find((e) => e.name === "broken")!.command, "node");
+  const none = await mcptrust(f, ["wrap", "--yes", "--config", file]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /--config needs exactly one --host/);
 });

@@ -38,6 +38,8 @@ export interface SelectOptions {
   /** Server names (default: all). */
   servers?: readonly string[];
   lockDir: string;
+  /** The inventory is one file given with --config (lockfiles are named after it). */
+  customFile?: boolean;
 }
 
 /** `host/name (scope, file)`, for messages. */
@@ -81,7 +83,7 @@ export function planWrap(inv: Inventory, ctx: HostContext, opts: SelectOptions):
       }
       c.action = "wrap";
       c.launch = launch.launch;
-      c.lock = lockPathFor(opts.lockDir, entry, ctx.project);
+      c.lock = lockPathFor(opts.lockDir, entry, ctx.project, opts.customFile === true);
     }
   }
   for (const name of wanted ?? []) {

@@ -79,9 +79,17 @@ function safe(text: string): string {
 /**
  * The lockfile for an entry: `<dir>/<host>-<name>.json` for the machine's own files; entries of a
  * project file or a project section add the project's folder name and a hash of its path, so servers of
- * the same name in two projects never share a lockfile.
+ * the same name in two projects never share a lockfile; a file given with --config (`customFile`) adds
+ * its own name and a hash of its path.
  */
-export function lockPathFor(dir: string, entry: ServerEntry, projectDir: string): string {
+export function lockPathFor(dir: string, entry: ServerEntry, projectDir: string, customFile = false): string {
+  if (customFile) {
+    // A file given with --config: named after the file, so it never takes the host's own lockfiles.
+    return join(
+      dir,
+      `${entry.host}-${safe(basename(entry.file))}-${short(entry.file)}-${safe(entry.name)}.json`,
+    );
+  }
   if (entry.scope === "user") return join(dir, `${entry.host}-${safe(entry.name)}.json`);
   const project = entry.project ?? projectDir;
   const tag = `${safe(basename(project) || "root")}-${short(project)}`;

@@ -45,6 +45,10 @@ test("wrapped: lockfile names are per host and name, and per project for project
   );
   assert.doesNotMatch(lockPathFor("/L", e("cursor", "../../etc/x", "user"), "/p"), /\.\.\//);
   assert.equal(recordPathFor("/L/cursor-fs.json"), "/L/cursor-fs.wrap.json");
+  assert.match(
+    lockPathFor("/L", { ...e("cursor", "fs", "user"), file: "/t/team.json" }, "/p", true),
+    /^\/L\/cursor-team\.json-[0-9a-f]{8}-fs\.json$/,
+  );
 });
 
 test("wrapped: MCPTRUST_SELF names the binary; running from sources without it is refused", () => {
