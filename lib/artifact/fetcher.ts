@@ -32,6 +32,7 @@ import https from "node:https";
 import type { ClientRequest, IncomingMessage } from "node:http";
 import type { LookupAddress } from "node:dns";
 import { lookup as dnsLookup } from "node:dns/promises";
+import { clearTimeout, setTimeout } from "node:timers";
 import { McpTrustError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { classifyAddress, isIpLiteral } from "./address.ts";
@@ -281,6 +282,8 @@ class Control {
         ),
       );
     }, opts.timeoutMs);
+    // A pending socket keeps the process alive by itself; a forgotten response must not.
+    this.total.unref();
     if (opts.signal) {
       const signal = opts.signal;
       this.onAbort = () => this.fail(new FetchError(`fetching ${this.shown} was cancelled`, this.shown));
@@ -307,6 +310,7 @@ class Control {
         ),
       );
     }, this.opts.idleTimeoutMs);
+    this.idle.unref();
   }
 
   fail(err: FetchError): void {
