@@ -4,7 +4,7 @@ import process from "node:process";
 import { parseConfig } from "./config_file.ts";
 import { resolveLaunch } from "./expand.ts";
 import type { HostKind } from "./kinds.ts";
-import { withLaunchEnvironment } from "./wrap.ts";
+import { launchEnvironment } from "./wrap.ts";
 
 function launch(host: HostKind, server: object, env: Record<string, string> = {}) {
   const key = host === "vscode" ? "servers" : host === "codex" ? "mcp_servers" : "mcpServers";
@@ -56,21 +56,26 @@ test("expand: what cannot be resolved here is reported, so the server is skipped
   assert.equal(launch("vscode", { command: "node", envFile: "${workspaceFolder}/.env" }).ok, false);
 });
 
-test("expand: the scan runs with the entry's env and cwd, and ours come back afterwards", async () => {
+test("expand: the scan gets the entry's env and cwd, without touching ours", () => {
   const before = process.cwd();
   process.env.MCPTRUST_EXPAND_TEST_KEEP = "kept";
-  const seen = await withLaunchEnvironment(
-    { argv: ["x"], env: { MCPTRUST_EXPAND_TEST: "inside", MCPTRUST_EXPAND_TEST_KEEP: undefined }, cwd: "/" },
-    () =>
-      Promise.resolve([
-        process.env.MCPTRUST_EXPAND_TEST,
-        process.env.MCPTRUST_EXPAND_TEST_KEEP,
-        process.cwd(),
-      ]),
-  );
-  assert.deepEqual(seen, ["inside", undefined, "/"]);
+  const { env, cwd } = launchEnvironment({
+    argv: ["x"],
+    env: { MCPTRUST_EXPAND_TEST: "inside", MCPTRUST_EXPAND_TEST_KEEP: undefined },
+    cwd: "/",
+  });
+  assert.deepEqual([env.MCPTRUST_EXPAND_TEST, "MCPTRUST_EXPAND_TEST_KEEP" in env, cwd], [
+    "inside",
+    false,
+    "/",
+  ]);
+  assert.equal(env.PATH, process.env.PATH);
   assert.equal(process.env.MCPTRUST_EXPAND_TEST, undefined);
   assert.equal(process.env.MCPTRUST_EXPAND_TEST_KEEP, "kept");
   assert.equal(process.cwd(), before);
+  assert.throws(
+    () => launchEnvironment({ argv: ["x"], env: {}, cwd: "/nonexistent-dir-xyz" }),
+    /not a directory/,
+  );
   delete process.env.MCPTRUST_EXPAND_TEST_KEEP;
 });

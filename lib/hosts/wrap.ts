@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import process from "node:process";
 import { createTwoFilesPatch } from "diff";
@@ -193,10 +193,11 @@ export async function lockCandidate(
     import("../lockfile/plan_lock.ts"),
   ]);
   const launch = c.launch!;
-  const iface = await withLaunchEnvironment(
-    launch,
-    () => scanServer(launch.argv, { timeoutMs: opts.timeoutMs, onWarning: opts.onWarning }),
-  );
+  const iface = await scanServer(launch.argv, {
+    timeoutMs: opts.timeoutMs,
+    onWarning: opts.onWarning,
+    ...launchEnvironment(launch),
+  });
   const fresh = buildLockfile(iface, { generator: opts.generator, updatedAt: nowRfc3339() });
   const existing = existsSync(c.lock!) ? readLockfile(c.lock!) : undefined;
   const plan = planLock(existing, fresh, iface, false);
@@ -220,34 +221,28 @@ export async function lockCandidate(
 }
 
 /**
- * Runs `fn` with the entry's env added to our environment and its cwd as our working directory, then
- * puts both back. The scan API starts the server with our environment and directory; a host starts it
- * with the entry's, and a server may list different tools without its API key.
+ * The environment and working directory a host gives the entry's server: ours plus the entry's env
+ * (an undefined value removes a variable), in the entry's cwd. A server may list different tools
+ * without its API key, so the scan must see what the host will start.
+ *
+ * @throws {McpTrustError} if the entry's cwd is not a directory we can enter
  */
-export async function withLaunchEnvironment<T>(launch: Launch, fn: () => Promise<T>): Promise<T> {
-  const saved = new Map<string, string | undefined>();
-  const cwd = process.cwd();
+export function launchEnvironment(launch: Launch): { env: Record<string, string | undefined>; cwd?: string } {
+  const env: Record<string, string | undefined> = { ...process.env };
   for (const [k, val] of Object.entries(launch.env)) {
-    saved.set(k, process.env[k]);
-    if (val === undefined) delete process.env[k];
-    else process.env[k] = val;
+    if (val === undefined) delete env[k];
+    else env[k] = val;
   }
-  try {
-    if (launch.cwd) {
-      try {
-        process.chdir(launch.cwd);
-      } catch (err) {
-        throw new McpTrustError(`the server's cwd ${launch.cwd} cannot be entered: ${errorMessage(err)}`);
-      }
+  if (launch.cwd) {
+    let ok = false;
+    try {
+      ok = statSync(launch.cwd).isDirectory();
+    } catch {
+      ok = false;
     }
-    return await fn();
-  } finally {
-    process.chdir(cwd);
-    for (const [k, val] of saved) {
-      if (val === undefined) delete process.env[k];
-      else process.env[k] = val;
-    }
+    if (!ok) throw new McpTrustError(`the server's cwd ${launch.cwd} is not a directory that can be entered`);
   }
+  return { env, cwd: launch.cwd || undefined };
 }
 
 /**

@@ -28,6 +28,10 @@ export interface StdioSessionOptions {
   maxLineBytes?: number;
   /** Client capabilities to declare in initialize (see McpClientOptions.capabilities in client.ts). */
   capabilities?: Record<string, unknown>;
+  /** The server's whole environment (default: ours). */
+  env?: Record<string, string | undefined>;
+  /** The server's working directory (default: ours). */
+  cwd?: string;
 }
 
 const decoder = new TextDecoder();
@@ -43,7 +47,7 @@ export async function withStdioServer<T>(
   opts: StdioSessionOptions,
   fn: (client: McpClient, proc: ServerProcess) => Promise<T>,
 ): Promise<T> {
-  const proc = ServerProcess.start(argv);
+  const proc = ServerProcess.start(argv, { env: opts.env, cwd: opts.cwd });
   const warn = opts.onWarning ?? (() => {});
   let validMessages = 0;
   let strayLines = 0;

@@ -21,6 +21,10 @@ export interface ScanOptions {
    * and elicitation, what full-featured hosts declare (lib/mcp/client.ts HOST_LIKE_CAPABILITIES).
    */
   capabilities?: Record<string, unknown>;
+  /** For a stdio server: its whole environment (default: ours), as a host would give it. */
+  env?: Record<string, string | undefined>;
+  /** For a stdio server: its working directory (default: ours). */
+  cwd?: string;
 }
 
 /**
@@ -39,7 +43,9 @@ export async function scanServer(
     await client.initialize({ name: "mcptrust", version: VERSION });
     return await listInterface(client, {}, warn);
   };
-  if (isArgv(target)) return await withStdioServer(target, session, work);
+  if (isArgv(target)) {
+    return await withStdioServer(target, { ...session, env: opts.env, cwd: opts.cwd }, work);
+  }
   // Loaded only for --url: stdio scans do not pay for the HTTP transport.
   const { withHttpServer } = await import("../mcp/http_session.ts");
   return await withHttpServer(target, session, work);
