@@ -10,8 +10,8 @@
  *   into the caller's terminal, CVE-2017-5226), `--cap-drop ALL` (matters when run as root);
  * - the filesystem: system directories read-only (/usr, /lib*, /bin, /sbin and the few /etc files a
  *   runtime needs: name resolution, TLS roots, time zone, users), a private /proc and /dev, a private
- *   tmpfs /tmp holding HOME (/tmp/home); the package tree and our binary read-only; nothing else
- *   writable except `allowWrite` paths, and nothing else readable except `allowRead` paths. The package
+ *   tmpfs /tmp holding HOME (/tmp/home); the package tree and our binary read-only; the sandbox's root
+ *   itself remounted read-only (`--remount-ro /`); nothing else writable except `allowWrite` paths, and nothing else readable except `allowRead` paths. The package
  *   tree and binary are bound last, so a writable parent cannot make them writable;
  * - `--clearenv`, then only PATH, LANG, TZ (from the caller's environment, when set), HOME=/tmp/home,
  *   TMPDIR=/tmp, BUN_BE_BUN=1, plus explicit extras (`passEnv` names, `setEnv` values). Tokens and
@@ -57,6 +57,8 @@ export interface SandboxSpec {
   self: string;
   /** The server's entry script, inside `packageRoot`. */
   entry: string;
+  /** Runtime options placed between `self` and `entry` (e.g. `--no-install`). */
+  runtimeArgs?: readonly string[];
   /** Arguments for the server, verbatim. */
   args: readonly string[];
   /** The verified package tree (bound read-only). */
@@ -171,10 +173,13 @@ export function buildBwrapArgv(spec: SandboxSpec, exists: (path: string) => bool
   for (const p of writable) argv.push("--bind", p, p);
   // Last, so no writable or readable bind above can shadow them.
   argv.push("--ro-bind", root, root, "--ro-bind", self, self);
+  // The sandbox's own root (a tmpfs holding the mount points) read-only too: otherwise a write to any
+  // path outside the binds (/work/x, /x) lands there and succeeds.
+  argv.push("--remount-ro", "/");
   argv.push("--chdir", cwd, "--clearenv");
   const env = sandboxEnv(spec);
   for (const name of Object.keys(env).sort()) argv.push("--setenv", name, env[name]);
-  argv.push("--", self, entry, ...spec.args);
+  argv.push("--", self, ...(spec.runtimeArgs ?? []), entry, ...spec.args);
   return argv;
 }
 

@@ -162,3 +162,22 @@ test("decideSandbox fails closed when required and unavailable, warns in auto mo
   assert.equal(decideSandbox("auto", "linux", "/b").bwrap, "/b");
   assert.deepEqual(decideSandbox("off", "linux", "/b"), {});
 });
+
+test("the sandbox root is remounted read-only after the binds; runtime options go between runtime and entry", () => {
+  const argv = buildBwrapArgv({ ...SPEC, runtimeArgs: ["--no-install", "--no-env-file"] }, all);
+  const end = argv.indexOf("--");
+  const remount = argv.indexOf("--remount-ro");
+  assert.equal(argv[remount + 1], "/");
+  // After every bind (a bind after it would be writable again) and before the command.
+  const lastBind = Math.max(...argv.slice(0, end).flatMap((a, i) => (a.endsWith("bind") ? [i] : [])));
+  assert.ok(remount > lastBind && remount < end);
+  assert.deepEqual(argv.slice(end + 1), [
+    SPEC.self,
+    "--no-install",
+    "--no-env-file",
+    SPEC.entry,
+    "--root",
+    "/data",
+    "a b",
+  ]);
+});
