@@ -1,27 +1,22 @@
 /**
- * The audit log: one JSON object per line for every proxy decision worth recording (block,
- * would-block, drop, drift, overload, lifecycle), to stderr or a file.
- *
- * Fields: `ts` (UTC, RFC 3339 with milliseconds), `level`, `event`, `op_id` (one UUID per proxy run),
- * `mode`, then `method`, `identifier`, `reason` and event-specific fields. UTC, unlike the Go tool's local
- * timestamps (reference §9.1).
+ * The proxy's audit log: one record for every decision worth recording (block, would-block, drop, drift,
+ * overload, lifecycle). It is the run's log (lib/observe/log.ts, `--log-format`, `--log-output`) with
+ * the proxy's `mode` on every line, so its JSON lines follow the same schema, `mcptrust.log/1`
+ * (docs/LOGGING.md): `schema`, `ts` (UTC, RFC 3339 with milliseconds), `level`, `event`, `command`,
+ * `op_id` (one UUID per proxy run), `mode`, then `method`, `identifier`, `reason` and event-specific
+ * fields. UTC, unlike the Go tool's local timestamps (reference §9.1).
  *
  * @module
  */
-import { closeSync, openSync, writeSync } from "node:fs";
-import process from "node:process";
+import { type LogLevel, type LogRecord, openLogger } from "./log.ts";
 
-/** Log levels. */
-export type LogLevel = "debug" | "info" | "warn" | "error";
+export type { LogLevel };
 
-/** One audit record (besides ts, op_id and mode, which the logger adds). */
-export interface AuditRecord {
-  level: LogLevel;
-  event: string;
+/** One audit record (besides the fields the logger adds). */
+export interface AuditRecord extends LogRecord {
   method?: string;
   identifier?: string;
   reason?: string;
-  [field: string]: unknown;
 }
 
 /** Where audit lines go. */
@@ -31,30 +26,32 @@ export interface AuditLog {
 }
 
 /**
- * Opens an audit log.
+ * Opens an audit log of its own (JSON lines), for code that runs a proxy outside the CLI's run.
  *
  * @param target "stderr" or a file path (appended to, created 0600)
- * @param base fields on every line: op_id and mode
+ * @param base fields on every line: op_id and mode, and the command (default "proxy")
  * @throws the fs error if the file cannot be opened
  */
-export function openAuditLog(target: string, base: { op_id: string; mode: string }): AuditLog {
-  const fd = target === "stderr" ? undefined : openSync(target, "a", 0o600);
-  return {
-    write(record) {
-      const { level, event, ...rest } = record;
-      const line = JSON.stringify({
-        ts: new Date().toISOString(),
-        level,
-        event,
-        op_id: base.op_id,
-        mode: base.mode,
-        ...rest,
-      }) + "\n";
-      if (fd === undefined) process.stderr.write(line);
-      else writeSync(fd, line);
-    },
-    close() {
-      if (fd !== undefined) closeSync(fd);
-    },
-  };
+export function openAuditLog(
+  target: string,
+  base: { op_id: string; mode: string; command?: string },
+): AuditLog {
+  return openLogger({
+    format: "jsonl",
+    output: target,
+    command: base.command ?? "proxy",
+    op_id: base.op_id,
+    fields: { mode: base.mode },
+  });
+}
+
+/**
+ * The audit log on a run's log: the same output and format, with `mode` on every line. Closing it
+ * closes nothing (the run closes its log when it ends).
+ */
+export function auditLogOn(
+  log: { child(fields: Record<string, unknown>): AuditLog },
+  mode: string,
+): AuditLog {
+  return log.child({ mode });
 }
