@@ -88,8 +88,10 @@ export function checkCommand() {
         .argParser(parseSeverity).default("critical" as Severity),
     )
     .addOption(
-      new Option("--format <format>", "text or json").argParser(parseFormat).default("text" as const),
+      new Option("--format <format>", "text, json, sarif (SARIF 2.1.0) or markdown")
+        .choices(["text", "json", "sarif", "markdown"] as const).default("text" as const),
     )
+    .option("--summary <file>", "also append the Markdown report to this file (e.g. $GITHUB_STEP_SUMMARY)")
     .option("--client-capabilities <list>", CLIENT_CAPABILITIES_HELP, parseClientCapabilities)
     .option("-t, --timeout <duration>", "deadline for the scan (e.g. 10s)", parseDuration, 10_000)
     .option("--policy <preset|file>", "also evaluate a policy: preset baseline or strict, or a YAML file")
@@ -124,9 +126,16 @@ Exit codes: 0 pass, 1 drift at or above --fail-on (or a failed --policy), 2 oper
         opts,
       );
       const { renderCheckText } = await import("../lib/drift/check_result.ts");
+      if (opts.summary !== undefined) {
+        (await import("../lib/drift/markdown.ts")).appendCheckMarkdown(opts.summary, r);
+      }
       await out(
         opts.format === "json"
           ? JSON.stringify(r, null, 2) + "\n"
+          : opts.format === "sarif"
+          ? (await import("../lib/drift/sarif.ts")).renderCheckSarifFile(r, lockPath)
+          : opts.format === "markdown"
+          ? (await import("../lib/drift/markdown.ts")).renderCheckMarkdown(r)
           : "policy" in r
           ? checkPolicy!.renderCheckWithPolicyText(r, renderCheckText)
           : renderCheckText(r),
