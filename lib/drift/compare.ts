@@ -12,7 +12,8 @@ import { lockPrompt, lockResource, lockServer, lockTemplate, lockTool } from "..
 import { compareCodePoints } from "../lockfile/canonical.ts";
 import type { LoadedLockfile } from "../lockfile/load.ts";
 import { changedMembers } from "../lockfile/members.ts";
-import type { AnnotationHints, Digest, LockfileV3, ToolLock } from "../lockfile/types.ts";
+import { lockedProtocol } from "../lockfile/protocol.ts";
+import type { AnnotationHints, Digest, LockfileV3, ProtocolLock, ToolLock } from "../lockfile/types.ts";
 import type { ServerInterface } from "../mcp/types.ts";
 import type { DriftItem, DriftReport, DriftType, Severity } from "./types.ts";
 
@@ -175,6 +176,7 @@ export function compareLockfile(loaded: LoadedLockfile, live: ServerInterface): 
       add("SERVER_VERSION_CHANGED", "info", server, `Server version changed from ${was} to ${now}`);
     }
     compareServer(lock.server, live, add, notCompared);
+    compareProtocol(lockedProtocol(loaded), live, server, add);
 
     pairUp(Object.entries(lock.prompts.definitions), live.prompts, (p) => p.name, {
       removed: (name) =>
@@ -287,6 +289,7 @@ export function compareLockfile(loaded: LoadedLockfile, live: ServerInterface): 
       `prompts, resources, resource templates, annotations and titles (a v${loaded.version} lockfile pins tools only; re-lock to get v3)`,
     );
     compareTools(loaded.lockfile.tools, live, false, add);
+    compareProtocol(lockedProtocol(loaded), live, live.serverInfo.name, add);
   }
 
   items.sort((a, b) =>
@@ -418,6 +421,37 @@ function compareServer(
       `Server instructions ${how}${t.suffix}`,
       locked.instructionsHash,
       now.instructionsHash,
+    );
+  }
+}
+
+/**
+ * The protocol era (extension `server.protocol`; absent: the session era, lib/lockfile/protocol.ts).
+ * A change of era is moderate: it changes how the server is spoken to (handshake or per-request
+ * envelope, server requests or input-required results), not what reaches the model, which the item
+ * comparisons judge on their own, and the proxy enforces both eras alike. A new revision within the
+ * stateless era is info, like a server version.
+ */
+function compareProtocol(locked: ProtocolLock, live: ServerInterface, name: string, add: Add): void {
+  const era = live.era ?? "session";
+  const rev = (r: string | undefined) => r ? ` (${r})` : "";
+  if (locked.era !== era) {
+    add(
+      "SERVER_PROTOCOL_CHANGED",
+      "moderate",
+      name,
+      `Server protocol changed from the ${locked.era} era${rev(locked.revision)} to the ${era} era${
+        rev(live.protocolVersion)
+      }`,
+    );
+  } else if (
+    era === "stateless" && locked.revision !== undefined && locked.revision !== live.protocolVersion
+  ) {
+    add(
+      "SERVER_PROTOCOL_CHANGED",
+      "info",
+      name,
+      `Server protocol revision changed from ${locked.revision} to ${live.protocolVersion}`,
     );
   }
 }

@@ -373,3 +373,42 @@ test("a lockfile without identity pins says instructions and identity were not c
   assert.deepEqual(report.items, []);
   assert.ok(report.notCompared.some((n) => /instructions/.test(n)));
 });
+
+test("the protocol era: recorded only for the stateless era, a change of era is moderate, a new stateless revision info", () => {
+  const session = buildLockfile(base(), { generator: "t", updatedAt: "2026-01-01T00:00:00Z" });
+  assert.equal(session.server.protocol, undefined, "a session-era lockfile is what it always was");
+  const stateless = { ...base(), era: "stateless" as const, protocolVersion: "2026-07-28" };
+  const lock = buildLockfile(stateless, { generator: "t", updatedAt: "2026-01-01T00:00:00Z" });
+  assert.deepEqual(lock.server.protocol, { era: "stateless", revision: "2026-07-28" });
+  const loaded = parseLockfile(new TextEncoder().encode(serializeLockfile(lock)), "mcp-lock.json");
+  assert.deepEqual(compareLockfile(loaded, stateless).items, []);
+  // The stateless server went back to the session era: moderate, so `check` passes by default.
+  const back = compareLockfile(loaded, base()).items;
+  assert.deepEqual(back.map((i) => [i.type, i.severity]), [["SERVER_PROTOCOL_CHANGED", "moderate"]]);
+  assert.match(back[0].message, /from the stateless era \(2026-07-28\) to the session era \(2025-06-18\)/);
+  // A session-era lockfile (no field) and a server now speaking 2026-07-28.
+  assert.deepEqual(
+    driftOf((s) => Object.assign(s, { era: "stateless", protocolVersion: "2026-07-28" })).map((i) => i.type),
+    ["SERVER_PROTOCOL_CHANGED"],
+  );
+  const next = compareLockfile(loaded, { ...stateless, protocolVersion: "2027-01-01" }).items;
+  assert.deepEqual(next.map((i) => [i.type, i.severity]), [["SERVER_PROTOCOL_CHANGED", "info"]]);
+  const judge = (failOn: "critical" | "moderate") =>
+    judgeDrift({ items: back, notCompared: [] }, {
+      failOn,
+      lockfileVersion: "3.0",
+      server: "srv",
+      lockfile: "l",
+    });
+  assert.equal(judge("critical").outcome, "PASS");
+  assert.equal(judge("moderate").outcome, "FAIL");
+});
+
+test("a lockfile with a malformed protocol era is refused", () => {
+  const lock = buildLockfile(base(), { generator: "t", updatedAt: "2026-01-01T00:00:00Z" });
+  const bad = { ...lock, server: { ...lock.server, protocol: { era: "sometimes" } } };
+  assert.throws(
+    () => parseLockfile(new TextEncoder().encode(JSON.stringify(bad)), "mcp-lock.json"),
+    /server\.protocol\.era: must be "session" or "stateless"/,
+  );
+});

@@ -10,6 +10,7 @@ import { compareCodePoints } from "./canonical.ts";
 import { findingCodes, inspectText } from "../scan/suspicious_text.ts";
 import { hashJson, hashNormalizedString, hashPromptArguments, hashString, hashTemplate } from "./hashes.ts";
 import { memberHashes } from "./members.ts";
+import { lockProtocol } from "./protocol.ts";
 import type {
   AnnotationHints,
   ArtifactPin,
@@ -163,6 +164,8 @@ export function buildLockfile(iface: ServerInterface, opts: BuildOptions): Lockf
   const server = lockServer(iface.serverInfo, iface.instructions);
   if (opts.artifact) server.artifact = opts.artifact;
   if (opts.url) server.url = opts.url;
+  const protocol = lockProtocol(iface);
+  if (protocol) server.protocol = protocol;
   return {
     lockFileVersion: "3.0",
     meta: { generator: opts.generator, updatedAt: opts.updatedAt },

@@ -52,6 +52,10 @@ export const LockfileV3Schema = v.looseObject({
     instructionsFindings: FINDINGS,
     artifact: v.optional(ARTIFACT),
     url: v.optional(v.string()),
+    protocol: v.optional(v.looseObject({
+      era: v.picklist(["session", "stateless"], 'must be "session" or "stateless"'),
+      revision: v.optional(v.string()),
+    })),
   }),
   prompts: v.looseObject({
     definitions: v.record(

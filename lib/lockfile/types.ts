@@ -108,6 +108,18 @@ export interface ArtifactPin {
   [extension: string]: unknown;
 }
 
+/**
+ * Extension: the protocol era and revision a server was locked in (lib/mcp/era.ts). Written only for
+ * the stateless era (`{era: "stateless", revision: "2026-07-28"}`): a lockfile without it was made from
+ * an `initialize` handshake, i.e. the session era, so lockfiles of session-era servers stay byte for
+ * byte what they were. A change of era is drift (SERVER_PROTOCOL_CHANGED).
+ */
+export interface ProtocolLock {
+  era: "session" | "stateless";
+  /** The revision both sides spoke, e.g. "2026-07-28". */
+  revision?: string;
+}
+
 /** Lockfile v3 as written by this tool. */
 export interface LockfileV3 {
   lockFileVersion: "3.0";
@@ -131,6 +143,8 @@ export interface LockfileV3 {
      * (credentials are never stored). Informational: drift is judged on the interface, not the address.
      */
     url?: string;
+    /** Extension: the protocol era the server spoke when locked (lib/lockfile/protocol.ts). */
+    protocol?: ProtocolLock;
   };
   prompts: { definitions: Record<string, PromptLock> };
   resources: {

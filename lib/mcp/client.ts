@@ -12,7 +12,17 @@
  * @module
  */
 import { McpTrustError } from "../errors.ts";
-import { ErrorCode, type JsonRpcError, type JsonRpcMessage } from "./jsonrpc.ts";
+import {
+  clientEnvelope,
+  EraErrorCode,
+  isStatelessVersion,
+  LATEST_STATELESS_VERSION,
+  type ProtocolEra,
+  readDiscoverResult,
+  STATELESS_PROTOCOL_VERSIONS,
+  withEnvelope,
+} from "./era.ts";
+import { ErrorCode, isObject, type JsonRpcError, type JsonRpcMessage } from "./jsonrpc.ts";
 
 /** Protocol versions this client knows, newest first (MCP spec "Lifecycle: Version Negotiation"). */
 export const SUPPORTED_PROTOCOL_VERSIONS = ["2025-06-18", "2025-03-26", "2024-11-05"] as const;
@@ -24,12 +34,34 @@ export const HOST_LIKE_CAPABILITIES: Record<string, unknown> = {
   elicitation: {},
 };
 
-/** The server's answer to initialize (MCP `InitializeResult`). */
+/**
+ * What the server told about itself: its answer to initialize (MCP `InitializeResult`), or, in the
+ * stateless era, to server/discover (`DiscoverResult`: the revision both sides speak, the capabilities,
+ * the instructions, and the identity from the result's `_meta`).
+ */
 export interface InitializeInfo {
   protocolVersion: string;
   capabilities: Record<string, unknown>;
   serverInfo: { name: string; version?: string; title?: string; [k: string]: unknown };
   instructions?: string;
+  /** The era the client speaks with the server: "session" after initialize, "stateless" after discover. */
+  era?: ProtocolEra;
+}
+
+/**
+ * The server went away (or the session failed) while answering the `server/discover` probe. Some
+ * stdio servers exit on any request before `initialize`; the SDK v2 client probes them on a disposable
+ * sibling process for that reason. The caller may start the server again and connect with
+ * `era: "session"` (lib/scan/scan_server.ts does).
+ */
+export class EraProbeClosedError extends McpTrustError {
+  constructor(cause: Error) {
+    super(`the server stopped while answering the server/discover probe: ${cause.message}`, {
+      hint: "the server may not accept requests before initialize; mcptrust retries with initialize",
+      cause,
+    });
+    this.name = "EraProbeClosedError";
+  }
 }
 
 /** A JSON-RPC error returned by the server. */
@@ -81,8 +113,12 @@ export interface McpClientOptions {
 export class McpClient {
   readonly #opts: McpClientOptions;
   readonly #pending = new Map<string, Pending>();
+  /** Ids of probes given up on (timed out): their late answers are expected and dropped quietly. */
+  readonly #abandoned = new Set<string>();
   #next = 1;
   #closedReason: Error | undefined;
+  /** The per-request `_meta` envelope once the client speaks the stateless era. */
+  #envelope: Record<string, unknown> | undefined;
   info: InitializeInfo | undefined;
 
   constructor(opts: McpClientOptions) {
@@ -102,6 +138,174 @@ export class McpClient {
   /** How many requests are waiting for an answer. */
   get pendingCount(): number {
     return this.#pending.size;
+  }
+
+  /** The era the client speaks: "stateless" once discover succeeded (or {@link useStateless}), else "session". */
+  get era(): ProtocolEra {
+    return this.#envelope ? "stateless" : "session";
+  }
+
+  /**
+   * Speaks the stateless era from now on: every request carries the envelope (protocol `version`, the
+   * configured capabilities, `clientInfo`). For a caller that learned the era otherwise (the proxy's
+   * preflight, from the lockfile).
+   */
+  useStateless(version: string, clientInfo: Record<string, unknown> | undefined): void {
+    this.#envelope = clientEnvelope(version, this.#capabilities, clientInfo);
+  }
+
+  get #capabilities(): Record<string, unknown> {
+    return this.#opts.capabilities ?? HOST_LIKE_CAPABILITIES;
+  }
+
+  /**
+   * Negotiates the era as the MCP specification says (2026-07-28 "Lifecycle"; the SDK v2 client's
+   * `versionNegotiation: "auto"`): probe with `server/discover`; a server that answers with a discover
+   * result offering a revision mcptrust speaks is stateless; anything else (method not found, another
+   * error, a malformed result, no common revision, no answer within `probeTimeoutMs`) falls back to
+   * `initialize`. A server that refuses `initialize` with -32022 naming a stateless revision is probed
+   * again without a deadline (a slow server may have missed the first one).
+   *
+   * @param opts.era "auto" (default), or one era only: "session" never probes, "stateless" never falls back
+   * @param opts.probeTimeoutMs how long the probe may take before falling back (default: no deadline
+   *   but the session's own)
+   * @throws {EraProbeClosedError} if the session ended during the probe (the caller may retry "session")
+   * @throws {ServerRpcError} | {McpTrustError} as {@link initialize}, or when no era is usable
+   */
+  async connect(
+    clientInfo: { name: string; version: string; [k: string]: unknown } = {
+      name: "mcptrust",
+      version: "dev",
+    },
+    opts: { era?: "auto" | ProtocolEra; probeTimeoutMs?: number } = {},
+  ): Promise<InitializeInfo> {
+    const era = opts.era ?? "auto";
+    if (era !== "session") {
+      const info = await this.discover(clientInfo, opts.probeTimeoutMs);
+      if (info) return info;
+      if (era === "stateless") {
+        throw new McpTrustError("the server does not speak the stateless protocol (server/discover failed)", {
+          hint: "the lockfile says the server spoke 2026-07-28; run `mcptrust check` to see the drift",
+        });
+      }
+    }
+    try {
+      return await this.initialize(clientInfo);
+    } catch (err) {
+      if (
+        era === "auto" && err instanceof ServerRpcError &&
+        err.code === EraErrorCode.UnsupportedProtocolVersion &&
+        supportedOf(err.data).some((v) => (STATELESS_PROTOCOL_VERSIONS as readonly string[]).includes(v))
+      ) {
+        const info = await this.discover(clientInfo);
+        if (info) return info;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Sends `server/discover` (2026-07-28) with the per-request envelope. On a discover result offering a
+   * revision mcptrust speaks, the client speaks the stateless era from then on and `info` holds what the
+   * server told; otherwise resolves undefined (the caller falls back to initialize).
+   *
+   * @throws {EraProbeClosedError} if the session ended before the answer
+   * @throws {McpTrustError} if the server refuses the probe with -32022 naming only stateless revisions
+   *   mcptrust does not know
+   */
+  async discover(
+    clientInfo: Record<string, unknown>,
+    timeoutMs?: number,
+  ): Promise<InitializeInfo | undefined> {
+    const envelope = clientEnvelope(LATEST_STATELESS_VERSION, this.#capabilities, clientInfo);
+    let raw: unknown;
+    try {
+      raw = await this.#requestWithin("server/discover", { _meta: envelope }, timeoutMs);
+    } catch (err) {
+      if (err === PROBE_TIMEOUT) {
+        this.#opts.onWarning?.(
+          `server did not answer server/discover within ${
+            timeoutMs! / 1000
+          }s; using initialize (2025 protocol)`,
+        );
+        return undefined;
+      }
+      if (err instanceof ServerRpcError) {
+        const supported = supportedOf(err.data);
+        const stateless = supported.filter(isStatelessVersion);
+        if (
+          err.code === EraErrorCode.UnsupportedProtocolVersion && stateless.length &&
+          stateless.length === supported.length
+        ) {
+          throw new McpTrustError(
+            `the server speaks only protocol revision(s) ${
+              stateless.join(", ")
+            }, which mcptrust does not know`,
+            {
+              hint: `mcptrust speaks ${
+                STATELESS_PROTOCOL_VERSIONS.join(", ")
+              } and the 2025 revisions; upgrade mcptrust`,
+            },
+          );
+        }
+        return undefined; // -32601 and any other error: a server of the session era
+      }
+      throw new EraProbeClosedError(err as Error);
+    }
+    const d = readDiscoverResult(raw);
+    if (!d) {
+      this.#opts.onWarning?.(
+        "server answered server/discover with something that is not a discover result; using initialize",
+      );
+      return undefined;
+    }
+    const version = STATELESS_PROTOCOL_VERSIONS.find((v) => d.supportedVersions.includes(v));
+    if (version === undefined) {
+      const unknown = d.supportedVersions.filter(isStatelessVersion);
+      if (unknown.length) {
+        this.#opts.onWarning?.(
+          `server offers stateless revision(s) ${
+            unknown.join(", ")
+          }, which mcptrust does not know; using initialize`,
+        );
+      }
+      return undefined;
+    }
+    if (isObject(raw) && raw.resultType !== "complete") {
+      this.#opts.onWarning?.(
+        `server's server/discover result has resultType ${
+          JSON.stringify(raw.resultType)
+        } (2026-07-28 requires "complete")`,
+      );
+    }
+    const si = d.serverInfo ?? {};
+    this.#envelope = clientEnvelope(version, this.#capabilities, clientInfo);
+    this.info = {
+      protocolVersion: version,
+      capabilities: d.capabilities,
+      serverInfo: { ...si, name: typeof si.name === "string" ? si.name : "" },
+      instructions: d.instructions,
+      era: "stateless",
+    };
+    return this.info;
+  }
+
+  /** {@link request}, rejecting with {@link PROBE_TIMEOUT} after `timeoutMs` (the late answer is dropped). */
+  #requestWithin(method: string, params: unknown, timeoutMs: number | undefined): Promise<unknown> {
+    if (timeoutMs === undefined) return this.request(method, params);
+    const id = `${this.idPrefix}${this.#next}`;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const p = this.#pending.get(id);
+        if (p) {
+          this.#pending.delete(id);
+          this.#abandoned.add(id);
+        }
+        reject(PROBE_TIMEOUT);
+      }, timeoutMs);
+    });
+    return Promise.race([this.request(method, params), timeout]).finally(() => clearTimeout(timer));
   }
 
   /**
@@ -144,6 +348,7 @@ export class McpClient {
       serverInfo: { ...si, name: typeof si.name === "string" ? si.name : "" },
       instructions: typeof r.instructions === "string" ? r.instructions : undefined,
     };
+    this.info.era = "session";
     this.notify("notifications/initialized");
     return this.info;
   }
@@ -156,6 +361,7 @@ export class McpClient {
    */
   request(method: string, params?: unknown): Promise<unknown> {
     if (this.#closedReason) return Promise.reject(this.#closedReason);
+    if (this.#envelope) params = withEnvelope(params, this.#envelope);
     const id = `${this.idPrefix}${this.#next++}`;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { method, resolve, reject });
@@ -185,6 +391,7 @@ export class McpClient {
     const id = msg.id;
     const pending = typeof id === "string" ? this.#pending.get(id) : undefined;
     if (!pending) {
+      if (typeof id === "string" && this.#abandoned.delete(id)) return true;
       this.#opts.onWarning?.(`ignored a response with unknown id ${JSON.stringify(id)}`);
       return false;
     }
@@ -229,4 +436,13 @@ export class McpClient {
     }
     this.#opts.send(JSON.stringify(reply) + "\n");
   }
+}
+
+/** What {@link McpClient.discover}'s deadline rejects with. */
+const PROBE_TIMEOUT: unique symbol = Symbol("probe timeout");
+
+/** The `supported` versions of a -32022 error's data (strings only), or []. */
+function supportedOf(data: unknown): string[] {
+  const s = isObject(data) ? data.supported : undefined;
+  return Array.isArray(s) ? s.filter((v): v is string => typeof v === "string") : [];
 }

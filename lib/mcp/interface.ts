@@ -1,7 +1,7 @@
 /**
- * Lists a server's whole interface (tools, prompts, resources, resource templates) over an
- * initialized client, asking only for what the server's capabilities advertise (MCP spec
- * "Lifecycle: Capability Negotiation").
+ * Lists a server's whole interface (tools, prompts, resources, resource templates) over a connected
+ * client (initialize, or server/discover in the stateless era), asking only for what the server's
+ * capabilities advertise (MCP spec "Lifecycle: Capability Negotiation").
  *
  * @module
  */
@@ -56,6 +56,7 @@ export async function listInterface(
   return {
     serverInfo: info.serverInfo,
     protocolVersion: info.protocolVersion,
+    era: info.era ?? "session",
     capabilities: caps,
     instructions: info.instructions,
     tools,

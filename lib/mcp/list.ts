@@ -1,7 +1,8 @@
 /**
  * Paginated listing (MCP spec "Utilities: Pagination"): follow `nextCursor` until it is absent, with a
  * page cap, an item cap and cursor-loop detection, so a hostile or buggy server cannot keep us listing
- * forever or exhaust memory.
+ * forever or exhaust memory. The same in both eras: a stateless client's requests carry the envelope
+ * (lib/mcp/client.ts adds it), and its results `resultType`, `ttlMs` and `cacheScope` (checked here).
  *
  * @module
  */
@@ -52,6 +53,27 @@ export async function listAll(
       throw new McpTrustError(`server's ${method} result (page ${page}) is not an object`);
     }
     const r = result as Record<string, unknown>;
+    // 2026-07-28: every result says what it is; a list is always "complete" (only tools/call, prompts/get
+    // and resources/read may ask for input). The cache hints ttlMs and cacheScope steer client caches
+    // and are not part of the interface.
+    if (r.resultType !== undefined && r.resultType !== "complete") {
+      throw new McpTrustError(
+        `server's ${method} result has resultType ${
+          JSON.stringify(r.resultType)
+        }; a list result must be "complete"`,
+      );
+    }
+    if (page === 1 && client.era === "stateless") {
+      if (r.resultType === undefined) {
+        onWarning?.(`server's ${method} result has no resultType (2026-07-28 requires it)`);
+      }
+      if (
+        r.ttlMs !== undefined && !(Number.isSafeInteger(r.ttlMs) && (r.ttlMs as number) >= 0) ||
+        r.cacheScope !== undefined && r.cacheScope !== "public" && r.cacheScope !== "private"
+      ) {
+        onWarning?.(`server's ${method} result has malformed cache hints (ttlMs, cacheScope)`);
+      }
+    }
     const list = r[key];
     if (list !== undefined && !Array.isArray(list)) {
       throw new McpTrustError(`server's ${method} result has "${key}" that is not an array`);

@@ -48,7 +48,13 @@ export interface McpResourceTemplate {
 /** Everything a server exposes, as listed. */
 export interface ServerInterface {
   serverInfo: { name: string; version?: string; [k: string]: unknown };
+  /** The revision the listing spoke: negotiated by initialize, or (stateless era) chosen from discover. */
   protocolVersion: string;
+  /**
+   * The era the server was listed in (lib/mcp/era.ts): "stateless" when it answered server/discover,
+   * "session" after initialize. Absent means "session" (every listing before the stateless era).
+   */
+  era?: "session" | "stateless";
   capabilities: Record<string, unknown>;
   instructions?: string;
   tools: McpTool[];

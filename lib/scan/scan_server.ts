@@ -1,9 +1,9 @@
 /**
- * Scans a server: spawn it, initialize, list its whole interface, stop it.
+ * Scans a server: spawn it, connect (server/discover, else initialize), list its whole interface, stop it.
  *
  * @module
  */
-import type { McpClient } from "../mcp/client.ts";
+import { EraProbeClosedError, type McpClient } from "../mcp/client.ts";
 import { withStdioServer } from "../mcp/stdio_session.ts";
 import { listInterface } from "../mcp/interface.ts";
 import type { HttpTarget } from "../mcp/transport/http_target.ts";
@@ -39,16 +39,27 @@ export async function scanServer(
 ): Promise<ServerInterface> {
   const warn = opts.onWarning ?? (() => {});
   const session = { timeoutMs: opts.timeoutMs, onWarning: warn, capabilities: opts.capabilities };
-  const work = async (client: McpClient) => {
-    await client.initialize({ name: "mcptrust", version: VERSION });
+  // Both eras (docs/PROTOCOL_ERAS.md): stdio servers are probed with server/discover and fall back to
+  // initialize; a server that exits on the probe is started again and initialized. Streamable HTTP
+  // speaks the session era only (its stateless headers are not implemented yet).
+  const work = (era: "auto" | "session") => async (client: McpClient) => {
+    await client.connect({ name: "mcptrust", version: VERSION }, { era, probeTimeoutMs: opts.timeoutMs / 2 });
     return await listInterface(client, {}, warn);
   };
   if (isArgv(target)) {
-    return await withStdioServer(target, { ...session, env: opts.env, cwd: opts.cwd }, work);
+    const stdio = { ...session, env: opts.env, cwd: opts.cwd };
+    try {
+      return await withStdioServer(target, stdio, work("auto"));
+    } catch (err) {
+      if (!(err instanceof EraProbeClosedError)) throw err;
+      const iface = await withStdioServer(target, stdio, work("session"));
+      warn("the server stopped on the server/discover probe; it was started again and initialized");
+      return iface;
+    }
   }
   // Loaded only for --url: stdio scans do not pay for the HTTP transport.
   const { withHttpServer } = await import("../mcp/http_session.ts");
-  return await withHttpServer(target, session, work);
+  return await withHttpServer(target, session, work("session"));
 }
 
 function isArgv(target: readonly string[] | HttpTarget): target is readonly string[] {
