@@ -15,6 +15,7 @@ import { keygenCommand } from "./keygen.ts";
 import { lockCommand } from "./lock.ts";
 import { policyCommand } from "./policy.ts";
 import { proxyCommand } from "./proxy.ts";
+import { runCommand } from "./run.ts";
 import { scanCommand } from "./scan.ts";
 import { signCommand } from "./sign.ts";
 import { verifyCommand } from "./verify.ts";
@@ -33,6 +34,7 @@ export const COMMANDS: Readonly<Record<string, () => CommandUnknownOpts>> = {
   lock: lockCommand,
   policy: policyCommand,
   proxy: proxyCommand,
+  run: runCommand,
   scan: scanCommand,
   sign: signCommand,
   unwrap: unwrapCommand,

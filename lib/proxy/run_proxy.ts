@@ -13,6 +13,7 @@ import { MAX_LINE_BYTES } from "../mcp/line_reader.ts";
 import { TextLineReader } from "../mcp/text_line_reader.ts";
 import { ServerProcess } from "../mcp/server_process.ts";
 import type { AuditLog } from "../observe/audit_log.ts";
+import type { ProxyObserver } from "../observe/proxy_observer.ts";
 import type { ProxyPolicy } from "./policy_port.ts";
 import type { ProxyCelPolicy } from "./cel_policy.ts";
 import type { SchemaGuard } from "./schema_guard.ts";
@@ -33,6 +34,10 @@ export interface RunProxyOptions {
   guard?: SchemaGuard;
   /** `--policy`: rules at preflight and call rules; none: no CEL runs. */
   celPolicy?: ProxyCelPolicy;
+  /** Receipt counts and OpenTelemetry spans; none: the session makes no call for them. */
+  observer?: ProxyObserver;
+  /** The server's environment (`run --lock`: an allowlist). Default: ours. */
+  env?: Record<string, string>;
 }
 
 /** On host EOF, how long answers to requests already sent may take before the server is stopped. */
@@ -93,7 +98,7 @@ function backpressure(
  * @returns the exit code: the server's own code, 128+signal if it was killed by a signal
  */
 export function runProxy(argv: readonly string[], opts: RunProxyOptions): Promise<number> {
-  const proc = ServerProcess.start(argv, { passStderr: true });
+  const proc = ServerProcess.start(argv, { passStderr: true, env: opts.env });
   const serverOut = proc.child.stdout!;
   const serverIn = proc.child.stdin!;
   const hostIn = process.stdin;
@@ -114,6 +119,7 @@ export function runProxy(argv: readonly string[], opts: RunProxyOptions): Promis
     preflightTimeoutMs: opts.preflightTimeoutMs,
     guard: opts.guard,
     celPolicy: opts.celPolicy,
+    observer: opts.observer,
   });
 
   // Each chunk is decoded once (the stream's decoder joins UTF-8 sequences split across chunks), and

@@ -1,0 +1,136 @@
+/**
+ * The verification receipt of `run --lock --receipt FILE`: a JSON record of what was verified before the
+ * server ran (the lockfile's sha256 and signer, every package's integrity as verified and where the bytes
+ * came from, the tree, the launch, the sandbox, the time), for audit trails. Written atomically (temp file
+ * + rename) before the server starts, so it exists even if the server never exits.
+ *
+ * Schema `mcptrust.run-receipt/v1`; fields are only ever added within a version. Environment values are
+ * not recorded (they may be secrets), only names.
+ *
+ * @module
+ */
+import { atomicWriteFile } from "../atomic_write.ts";
+import { McpTrustError } from "../errors.ts";
+import type { Signer } from "../crypto/verifier.ts";
+import { COMMIT, VERSION } from "../version.ts";
+import type { InstalledPackage, InstalledTree } from "./install.ts";
+import type { RunPlan } from "./run_plan.ts";
+
+/** The receipt's schema identifier. */
+export const RECEIPT_SCHEMA = "mcptrust.run-receipt/v1";
+
+/** How the lockfile's signature was settled. */
+export interface ReceiptSignature {
+  status: "verified" | "not checked" | "unsigned";
+  signer?: Signer;
+}
+
+/** The sandbox, as applied. */
+export interface ReceiptSandbox {
+  applied: boolean;
+  /** `bubblewrap` when applied. */
+  kind?: "bubblewrap";
+  bwrap?: string;
+  /** `cut` (no network namespace access), `allowed` (--allow-net), or `unrestricted` (no sandbox). */
+  network: "cut" | "allowed" | "unrestricted";
+  writable: string[];
+  readable: string[];
+  /** Why there is none, when not applied. */
+  reason?: string;
+}
+
+/** A package as recorded. */
+export interface ReceiptPackage {
+  path: string;
+  name: string;
+  version: string;
+  /** The pinned SRI the bytes were verified against. */
+  integrity: string;
+  /** sha256 hex of the tarball bytes verified. */
+  sha256: string;
+  size: number;
+  /** download, cache (hashed this run), tree (extracted tree checked this run against its manifest). */
+  verified_from: InstalledPackage["source"];
+}
+
+/** The receipt. */
+export interface RunReceipt {
+  schema: typeof RECEIPT_SCHEMA;
+  created_at: string;
+  mcptrust: { version: string; commit: string };
+  dry_run: boolean;
+  lockfile: { path: string; sha256: string };
+  signature: ReceiptSignature;
+  package: ReceiptPackage & { tarball_url: string; registry?: string };
+  dependencies: ReceiptPackage[];
+  skipped: { path: string; name: string; version: string; reason: string }[];
+  tree: { key: string; dir: string; reused: boolean };
+  launch: { bin: string; entry: string; args: string[]; runtime: string; argv: string[]; cwd: string };
+  environment: string[];
+  sandbox: ReceiptSandbox;
+  proxy: { enabled: boolean; mode?: string; fail_on?: string };
+}
+
+/** Inputs of {@link buildReceipt}. */
+export interface ReceiptInputs {
+  now?: Date;
+  dryRun: boolean;
+  lockfile: { path: string; sha256: string };
+  signature: ReceiptSignature;
+  plan: RunPlan;
+  tree: InstalledTree;
+  launch: RunReceipt["launch"];
+  environment: readonly string[];
+  sandbox: ReceiptSandbox;
+  proxy: RunReceipt["proxy"];
+}
+
+function record(p: InstalledPackage): ReceiptPackage {
+  return {
+    path: p.path,
+    name: p.name,
+    version: p.version,
+    integrity: p.integrity,
+    sha256: p.sha256,
+    size: p.size,
+    verified_from: p.source,
+  };
+}
+
+/** Assembles the receipt. */
+export function buildReceipt(i: ReceiptInputs): RunReceipt {
+  const byPath = new Map(i.tree.packages.map((p) => [p.path, p]));
+  const root = byPath.get(i.plan.root.path);
+  if (!root) throw new McpTrustError("internal: the server package is missing from the installed tree");
+  return {
+    schema: RECEIPT_SCHEMA,
+    created_at: (i.now ?? new Date()).toISOString(),
+    mcptrust: { version: VERSION, commit: COMMIT },
+    dry_run: i.dryRun,
+    lockfile: i.lockfile,
+    signature: i.signature,
+    package: { ...record(root), tarball_url: i.plan.root.tarballUrl, registry: i.plan.registry },
+    dependencies: i.plan.packages.filter((p) => !p.root).map((p) => record(byPath.get(p.path)!)),
+    skipped: i.plan.skipped.map((s) => ({ ...s })),
+    tree: { key: i.tree.key, dir: i.tree.root, reused: i.tree.source === "cache" },
+    launch: i.launch,
+    environment: [...i.environment].sort(),
+    sandbox: i.sandbox,
+    proxy: i.proxy,
+  };
+}
+
+/**
+ * Writes the receipt atomically (2-space JSON, trailing newline).
+ *
+ * @throws McpTrustError (exit 2) if it cannot be written
+ */
+export function writeReceipt(path: string, receipt: RunReceipt): void {
+  try {
+    atomicWriteFile(path, JSON.stringify(receipt, null, 2) + "\n", { mode: 0o644 });
+  } catch (err) {
+    throw new McpTrustError(`cannot write the receipt ${path}: ${(err as Error).message}`, {
+      hint: "check that its directory exists and is writable",
+    });
+  }
+}
