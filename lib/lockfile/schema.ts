@@ -31,11 +31,36 @@ const TOOL = v.looseObject({
   text_findings: FINDINGS,
 });
 
+const PLATFORM = v.optional(v.array(v.string()));
+
 const ARTIFACT = v.looseObject({
   type: v.picklist(["npm", "oci", "local"]),
   name: v.optional(v.string()),
   version: v.optional(v.string()),
+  registry: v.optional(v.string()),
   integrity: v.optional(v.string()),
+  tarball_url: v.optional(v.string()),
+  tarball_sha256: v.optional(
+    v.pipe(v.string(), v.regex(/^(sha256:)?[0-9a-f]{64}$/, "must be 64 lowercase hex digits")),
+  ),
+  tarball_size: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  launch: v.optional(v.looseObject({ bin: v.string(), entry: v.string(), args: v.array(v.string()) })),
+  dependencies: v.optional(v.array(v.looseObject({
+    path: v.pipe(v.string(), v.regex(/^node_modules\//, "must start with node_modules/")),
+    name: v.string(),
+    version: v.string(),
+    tarball_url: v.string(),
+    integrity: v.string(),
+    os: PLATFORM,
+    cpu: PLATFORM,
+    libc: PLATFORM,
+    optional: v.optional(v.literal(true)),
+  }))),
+  registry_signature: v.optional(v.looseObject({
+    status: v.picklist(["verified", "absent", "failed"]),
+    keyid: v.optional(v.string()),
+    checked_at: v.optional(v.string()),
+  })),
 });
 
 /** Lockfile v3 (reference §2.2) with this tool's optional extensions. */

@@ -92,6 +92,51 @@ export interface ProvenanceInfo {
   verified_at?: string;
 }
 
+/** Extension (`lock --pin`): how the pinned npm package is started without its launcher. */
+export interface NpmLaunch {
+  /** The bin name the launcher would run (npx's choice from the package's `bin`). */
+  bin: string;
+  /** The bin's file inside the package, from its package.json `bin`, normalized (`bin/server.js`, no `./`). */
+  entry: string;
+  /** The server's arguments after the package in the launcher command, verbatim. */
+  args: string[];
+}
+
+/**
+ * Extension (`lock --pin`): one package of the pinned dependency tree, as the package manager laid it
+ * out (bun.lock, npm's node_modules layout). The pinned package itself is `node_modules/<name>`.
+ */
+export interface PinnedDependency {
+  /** Install path: `node_modules/<name>`, nested as `node_modules/<a>/node_modules/<b>`. */
+  path: string;
+  name: string;
+  /** Exact version. */
+  version: string;
+  tarball_url: string;
+  /** SRI of the tarball (sha512 from the registry), checked against the downloaded bytes when pinned. */
+  integrity: string;
+  /** Platform constraints of platform-specific packages, as in their package.json (`!` negates). */
+  os?: string[];
+  cpu?: string[];
+  libc?: string[];
+  /** True when the package is only reachable through optionalDependencies (may be skipped). */
+  optional?: true;
+}
+
+/** Extension (`lock --pin`): the registry signature of the pinned version (`dist.signatures`). */
+export interface RegistrySignatureRecord {
+  /**
+   * `verified`: an ECDSA P-256 signature over `${name}@${version}:${integrity}` verified with a registry
+   * key valid at publish time; `absent`: the registry serves none; `failed`: served but not verifiable
+   * (unknown keyid, or a key expired before the version was published).
+   */
+  status: "verified" | "absent" | "failed";
+  /** The signature's keyid (the one verified, or the first one that failed). */
+  keyid?: string;
+  /** When the check ran, RFC 3339 UTC. */
+  checked_at?: string;
+}
+
 /** An artifact pin (reference §2.1), stored under `server.artifact` in v3. */
 export interface ArtifactPin {
   type: "npm" | "oci" | "local";
@@ -100,11 +145,19 @@ export interface ArtifactPin {
   registry?: string;
   integrity?: string;
   tarball_url?: string;
+  /** sha256 of the tarball bytes, 64 lowercase hex digits (no prefix). */
   tarball_sha256?: string;
+  /** Size of the tarball, in bytes. */
   tarball_size?: number;
   image?: string;
   digest?: string;
   provenance?: ProvenanceInfo;
+  /** Extension (`lock --pin`, npm): how to start the package. */
+  launch?: NpmLaunch;
+  /** Extension (`lock --pin`, npm): the whole dependency tree, the package itself included, sorted by path. */
+  dependencies?: PinnedDependency[];
+  /** Extension (`lock --pin`, npm): the registry signature check. */
+  registry_signature?: RegistrySignatureRecord;
   [extension: string]: unknown;
 }
 
