@@ -10,6 +10,8 @@ import { McpTrustError } from "./lib/errors.ts";
 import { mayBeTerminal, writeStderr, writeStdout } from "./lib/stdio_write.ts";
 import { COMMIT, VERSION } from "./lib/version.ts";
 import { COMMANDS } from "./commands/registry.ts";
+import { addSharedOptions, startCommandRun } from "./commands/options.ts";
+import { endRun } from "./lib/observe/run.ts";
 
 /**
  * Commander's help, version and usage errors, written straight to the file descriptor: in the compiled
@@ -33,6 +35,7 @@ function cliOutput(defaults: OutputConfiguration): OutputConfiguration {
 function applyToAll(cmd: Command, output: OutputConfiguration): void {
   for (const sub of cmd.commands as Command[]) {
     sub.exitOverride().showHelpAfterError("(run with --help for usage)").configureOutput(output);
+    addSharedOptions(sub); // --log-format, --log-output, --otel, --otel-endpoint (docs/LOGGING.md)
     applyToAll(sub, output);
   }
 }
@@ -45,6 +48,7 @@ function applyToAll(cmd: Command, output: OutputConfiguration): void {
 function reachable(args: readonly string[]): string[] {
   const first = args[0];
   if (first === "-v" || first === "--version") return [];
+  if (first === "completion") return Object.keys(COMMANDS); // completes every command
   if (first !== undefined && Object.hasOwn(COMMANDS, first)) return [first];
   return Object.keys(COMMANDS);
 }
@@ -57,7 +61,8 @@ function buildProgram(args: readonly string[]): Command {
     .version(`mcptrust ${VERSION} (commit ${COMMIT})`, "-v, --version", "print version and commit")
     .showHelpAfterError("(run with --help for usage)")
     .enablePositionalOptions()
-    .exitOverride();
+    .exitOverride()
+    .hook("preAction", startCommandRun); // the run: log, receipt, telemetry (lib/observe/run.ts)
   for (const name of reachable(args)) program.addCommand(COMMANDS[name]());
   const output = cliOutput(program.configureOutput());
   program.configureOutput(output);
@@ -70,22 +75,22 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram(argv.slice(2));
   try {
     await program.parseAsync(argv);
-    return typeof process.exitCode === "number" ? process.exitCode : 0;
+    return await endRun(typeof process.exitCode === "number" ? process.exitCode : 0);
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version exit 0; flag errors were already printed by commander.
-      return err.exitCode === 0 ? 0 : 2;
+      return await endRun(err.exitCode === 0 ? 0 : 2, err);
     }
     if (err instanceof McpTrustError) {
       process.stderr.write(`mcptrust: ${err.message}\n`);
       if (err.hint) process.stderr.write(`  next: ${err.hint}\n`);
-      return err.exitCode;
+      return await endRun(err.exitCode, err);
     }
     const msg = err instanceof Error ? err.message : String(err);
     process.stderr.write(
       `mcptrust: internal error: ${msg}\n  next: please report this with the command you ran\n`,
     );
-    return 2;
+    return await endRun(2, err);
   }
 }
 

@@ -6,6 +6,7 @@
 import { Command, Option } from "@commander-js/extra-typings";
 import type { Severity } from "../lib/drift/types.ts";
 import { EXIT_CHECK_FAILED } from "../lib/errors.ts";
+import { noteLockfile, noteRun } from "../lib/observe/run.ts";
 import type { CompiledPolicy } from "../lib/policy/cel/policy_check.ts";
 import {
   CLIENT_CAPABILITIES_HELP,
@@ -14,6 +15,7 @@ import {
   parseDuration,
   parseFormat,
   parseSeverity,
+  receiptOption,
   SERVER_ARGS_HELP,
   warn,
   withProgress,
@@ -49,11 +51,17 @@ async function runCheck(
     import("../lib/scan/scan_server.ts"),
   ]);
   const loaded = readLockfile(lockPath);
+  await noteLockfile(lockPath);
   const target = await serverTarget(server, remote, name);
+  const scanStart = performance.now();
   const iface = await withProgress(
     "scanning server",
     () => scanServer(target, { timeoutMs, onWarning: warn, capabilities }),
   );
+  noteRun({
+    server: { name: iface.serverInfo.name, version: iface.serverInfo.version },
+    durations_ms: { scan: Math.round(performance.now() - scanStart) },
+  });
   const report = compareLockfile(loaded, iface);
   const version = loaded.version === "3" ? loaded.lockfile.lockFileVersion : loaded.lockfile.version;
   const result = judgeDrift(report, {
@@ -95,6 +103,7 @@ export function checkCommand() {
     .option("--client-capabilities <list>", CLIENT_CAPABILITIES_HELP, parseClientCapabilities)
     .option("-t, --timeout <duration>", "deadline for the scan (e.g. 10s)", parseDuration, 10_000)
     .option("--policy <preset|file>", "also evaluate a policy: preset baseline or strict, or a YAML file")
+    .addOption(receiptOption())
     .passThroughOptions()
     .addHelpText(
       "after",
@@ -140,6 +149,13 @@ Exit codes: 0 pass, 1 drift at or above --fail-on (or a failed --policy), 2 oper
           ? checkPolicy!.renderCheckWithPolicyText(r, renderCheckText)
           : renderCheckText(r),
       );
+      const pol =
+        (r as { policy?: { name: string; passed: boolean; summary: Record<string, number> } }).policy;
+      noteRun({
+        outcome: r.outcome,
+        drift: { ...r.summary, fail_on: r.failOn },
+        ...(pol ? { policy: { name: pol.name, passed: pol.passed, summary: pol.summary } } : {}),
+      });
       if (r.outcome === "FAIL") process.exitCode = EXIT_CHECK_FAILED;
     });
 }

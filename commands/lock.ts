@@ -9,10 +9,12 @@ import { CheckFailedError } from "../lib/errors.ts";
 import type { LoadedLockfile } from "../lib/lockfile/load.ts";
 import type { LockfileV3 } from "../lib/lockfile/types.ts";
 import { GENERATOR } from "../lib/version.ts";
+import { noteLockfile, noteRun } from "../lib/observe/run.ts";
 import {
   CLIENT_CAPABILITIES_HELP,
   parseClientCapabilities,
   parseDuration,
+  receiptOption,
   SERVER_ARGS_HELP,
   warn,
   withProgress,
@@ -60,6 +62,7 @@ export function lockCommand() {
     .option("--client-capabilities <list>", CLIENT_CAPABILITIES_HELP, parseClientCapabilities)
     .option("-t, --timeout <duration>", "deadline for the scan (e.g. 10s)", parseDuration, 10_000)
     .option("--v3", "accepted for Go compatibility; v3 is always written")
+    .addOption(receiptOption())
     .passThroughOptions()
     .addHelpText(
       "after",
@@ -92,6 +95,7 @@ Exit codes: 0 written or up to date, 1 drift (not written), 2 operational error.
       const argv = await serverTarget(server, opts, "lock");
       let existing: LoadedLockfile | undefined;
       if (existsSync(opts.output)) existing = readLockfile(opts.output);
+      const scanStart = performance.now();
       const iface = await withProgress(
         "scanning server",
         () =>
@@ -107,6 +111,22 @@ Exit codes: 0 written or up to date, 1 drift (not written), 2 operational error.
         url: isRemote(argv) ? argv.display : undefined,
       });
       const plan = planLock(existing, fresh, iface, opts.force === true);
+      const { driftCounts } = await import("../lib/observe/receipt.ts");
+      noteRun({
+        server: { name: iface.serverInfo.name, version: iface.serverInfo.version },
+        durations_ms: { scan: Math.round(performance.now() - scanStart) },
+        outcome: plan.action === "refuse"
+          ? "refused"
+          : plan.action === "create"
+          ? "created"
+          : plan.action === "update"
+          ? "updated"
+          : "unchanged",
+        ...(plan.action === "refuse" || plan.action === "update"
+          ? { drift: driftCounts(plan.drift.items) }
+          : {}),
+      });
+      if (plan.action !== "create" && plan.action !== "update") await noteLockfile(opts.output);
       switch (plan.action) {
         case "unchanged":
           process.stdout.write(`${opts.output} is up to date (no drift); file left untouched.\n`);
@@ -131,6 +151,7 @@ Exit codes: 0 written or up to date, 1 drift (not written), 2 operational error.
         case "create":
         case "update":
           writeLockfile(opts.output, fresh);
+          await noteLockfile(opts.output);
           process.stdout.write(
             `${plan.action === "create" ? "Locked" : "Updated"} ${opts.output}\n${summarizeLock(fresh)}\n`,
           );

@@ -7,6 +7,7 @@
 import process from "node:process";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { EXIT_CHECK_FAILED, McpTrustError } from "../lib/errors.ts";
+import { noteLockfile, noteRun } from "../lib/observe/run.ts";
 import { PRESET_NAMES } from "../lib/policy/presets/presets.ts";
 import {
   CLIENT_CAPABILITIES_HELP,
@@ -15,6 +16,7 @@ import {
   parseClientCapabilities,
   parseDuration,
   parseFormat,
+  receiptOption,
   SERVER_ARGS_HELP,
   warn,
   withProgress,
@@ -60,6 +62,7 @@ function checkSubcommand() {
     )
     .option("--client-capabilities <list>", CLIENT_CAPABILITIES_HELP, parseClientCapabilities)
     .option("-t, --timeout <duration>", "deadline for the scan (e.g. 10s)", parseDuration, 10_000)
+    .addOption(receiptOption())
     .passThroughOptions()
     .addHelpText(
       "after",
@@ -91,6 +94,7 @@ Exit codes: 0 pass, 1 an error rule failed (or any rule, in strict mode), 2 bad 
       try {
         const ref = choosePolicy(o);
         fields.policy = "preset" in ref ? { preset: ref.preset } : { file: ref.file };
+        noteRun({ policy: fields.policy as Record<string, unknown> });
         // Load and compile before anything runs: a bad policy never starts a server.
         const policy = loadCompiledPolicy(ref, { needsRules: true });
         const target = await serverTarget(server, o, "policy check");
@@ -110,6 +114,8 @@ Exit codes: 0 pass, 1 an error rule failed (or any rule, in strict mode), 2 bad 
         const lockfile = lockPath === undefined
           ? undefined
           : await readSignedLockfile(lockPath, { signature: o.signature, trust });
+        if (lockPath !== undefined) await noteLockfile(lockPath);
+        const scanStart = performance.now();
         const { result, context } = await withProgress("scanning server", () =>
           runPolicyCheck({
             policy,
@@ -120,6 +126,20 @@ Exit codes: 0 pass, 1 an error rule failed (or any rule, in strict mode), 2 bad 
             capabilities: o.clientCapabilities,
             onWarning: warn,
           }));
+        noteRun({
+          server: context.server,
+          durations_ms: { scan: Math.round(performance.now() - scanStart) },
+          outcome: result.passed ? "PASS" : "FAIL",
+          policy: {
+            ...fields.policy as Record<string, unknown>,
+            name: result.name,
+            mode: result.mode,
+            passed: result.passed,
+            summary: result.summary,
+            ...(context.lockfile ? { signature: context.lockfile.signature } : {}),
+          },
+          ...(context.drift ? { details: { drift: context.drift } } : {}),
+        });
         await out(
           o.format === "json"
             ? JSON.stringify(policyCheckJson(result, context), null, 2) + "\n"

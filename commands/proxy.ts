@@ -9,7 +9,15 @@ import type { Severity } from "../lib/drift/types.ts";
 import { McpTrustError } from "../lib/errors.ts";
 import type { LockfileV3 } from "../lib/lockfile/types.ts";
 import type { ProxyMode } from "../lib/proxy/session.ts";
-import { out, parseDuration, parseProxyFailOn, SERVER_ARGS_HELP } from "./options.ts";
+import { noteLockfile, noteRun, receiptWanted, runLog, runTelemetry } from "../lib/observe/run.ts";
+import {
+  out,
+  parseDuration,
+  parseProxyFailOn,
+  receiptOption,
+  SERVER_ARGS_HELP,
+  withLogFields,
+} from "./options.ts";
 import {
   BEARER_HELP,
   collect,
@@ -40,8 +48,18 @@ function parsePositiveInt(text: string): number {
   return n;
 }
 
+/** The enforcement mode the flags ask for. */
+function modeOf(opts: { auditOnly?: boolean; filterOnly?: boolean }): ProxyMode {
+  return opts.auditOnly ? "audit-only" : opts.filterOnly ? "filter-only" : "enforce";
+}
+
 /** Builds the `proxy` command. */
 export function proxyCommand() {
+  // Every line of the proxy's log (its audit log) carries the mode, from command.start on.
+  return withLogFields(proxyCommand_(), (o) => ({ mode: modeOf(o) }));
+}
+
+function proxyCommand_() {
   return new Command("proxy")
     .description(
       "Run an MCP server behind a deny-by-default firewall that enforces its lockfile on every message.",
@@ -72,11 +90,7 @@ export function proxyCommand() {
       300_000,
     )
     .option("--max-pending <n>", "most requests waiting for the server at once", parsePositiveInt, 1024)
-    .option(
-      "--log-output <file>",
-      "write the audit log (JSON lines) to this file instead of stderr",
-      "stderr",
-    )
+    .addOption(receiptOption())
     .option("--no-validate-args", "do not validate tools/call arguments against the approved input schema")
     .option(
       "--no-validate-results",
@@ -129,14 +143,12 @@ Requests with an Origin that is not loopback are refused with 403 (DNS rebinding
     .action(async (server, opts) => {
       // Loaded when the command runs, not when the CLI starts: nothing else needs the policy core.
       const [
-        { randomUUID },
         { readLockfile },
-        { openAuditLog },
+        { auditLogOn },
         { createCorePolicy },
         { runProxy },
         { SchemaGuard },
       ] = await Promise.all([
-        import("node:crypto"),
         import("../lib/lockfile/load.ts"),
         import("../lib/observe/audit_log.ts"),
         import("../lib/proxy/core_policy.ts"),
@@ -144,6 +156,7 @@ Requests with an Origin that is not loopback are refused with 403 (DNS rebinding
         import("../lib/proxy/schema_guard.ts"),
       ]);
       const loaded = readLockfile(opts.lock);
+      await noteLockfile(opts.lock);
       if (loaded.version !== "3") {
         throw new McpTrustError(`the proxy needs a v3 lockfile; ${opts.lock} is v${loaded.version}`, {
           hint: "re-create it with `mcptrust lock --force -- <server command>` after review",
@@ -166,7 +179,7 @@ Requests with an Origin that is not loopback are refused with 403 (DNS rebinding
       const signed = policyCheck
         ? await policyCheck.settleSignature(loaded, { trust: { key: opts.key } })
         : undefined;
-      const mode: ProxyMode = opts.auditOnly ? "audit-only" : opts.filterOnly ? "filter-only" : "enforce";
+      const mode = modeOf(opts);
       // Refuse to start if the policy core cannot load: fail closed before the server ever runs.
       const policy = await createCorePolicy(loaded.lockfile);
       const celPolicy = compiled
@@ -175,12 +188,18 @@ Requests with an Origin that is not loopback are refused with 403 (DNS rebinding
           lockfile: signed!,
         })
         : undefined;
-      let log;
-      try {
-        log = openAuditLog(opts.logOutput, { op_id: randomUUID(), mode });
-      } catch (err) {
-        throw new McpTrustError(`cannot open the audit log ${opts.logOutput}: ${(err as Error).message}`);
-      }
+      noteRun({
+        server: { name: loaded.lockfile.server.name, version: loaded.lockfile.server.version },
+        ...(compiled ? { policy: { name: compiled.doc.name, source: compiled.doc.source.name } } : {}),
+      });
+      // The audit log is the run's log (--log-format, --log-output; JSON lines by default) with `mode`.
+      // Only a receipt or --otel adds an observer: without, the session makes no call for observation.
+      const telemetry = runTelemetry();
+      const observer = receiptWanted() || telemetry
+        ? (await import("../lib/observe/proxy_observer.ts")).createProxyObserver(telemetry)
+        : undefined;
+      const audit = auditLogOn(runLog(), mode);
+      const log = observer ? observer.tap(audit) : audit;
       log.write({
         level: "info",
         event: "proxy.start",
@@ -223,10 +242,16 @@ Requests with an Origin that is not loopback are refused with 403 (DNS rebinding
             ? new SchemaGuard({ args: opts.validateArgs, results: opts.validateResults })
             : undefined,
           celPolicy,
+          observer,
         });
         log.write({ level: "info", event: "proxy.exit", reason: `server exit code ${code}` });
+        noteRun({ outcome: `server exit code ${code}` });
         process.exitCode = code;
       } finally {
+        if (observer) {
+          observer.close();
+          noteRun({ decisions: observer.summary() });
+        }
         log.close();
       }
     });

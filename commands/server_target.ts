@@ -5,6 +5,8 @@
  * @module
  */
 import { McpTrustError } from "../lib/errors.ts";
+import { noteRun } from "../lib/observe/run.ts";
+import { splitServerCommand } from "./options.ts";
 import type { HttpTarget } from "../lib/mcp/transport/http_target.ts";
 
 /** The remote-server options as commander gives them. */
@@ -57,13 +59,16 @@ export async function serverTarget(
         hint: `e.g. mcptrust ${command} --url https://mcp.example.com/mcp --bearer-token-env MCP_TOKEN`,
       });
     }
-    if (args.length === 0) {
+    // One quoted string (`-- "npx -y pkg /tmp"`) is split as a shell would; anything else is kept as given.
+    const argv = splitServerCommand(args);
+    if (argv.length === 0) {
       throw new McpTrustError("no server command given, and no --url", {
         hint:
           `put the server's command after \`--\` (mcptrust ${command} -- npx -y @modelcontextprotocol/server-everything) or give --url https://host/mcp`,
       });
     }
-    return [...args];
+    noteRun({ server: { argv } });
+    return argv;
   }
   if (args.length > 0) {
     throw new McpTrustError("give either --url or a server command after `--`, not both", {
@@ -71,12 +76,14 @@ export async function serverTarget(
     });
   }
   const { parseHttpTarget } = await import("../lib/mcp/transport/http_target.ts");
-  return parseHttpTarget({
+  const target = parseHttpTarget({
     url: opts.url,
     headers: opts.header,
     bearerTokenEnv: opts.bearerTokenEnv,
     allowInsecureHttp: opts.allowInsecureHttp,
   });
+  noteRun({ server: { url: target.display } });
+  return target;
 }
 
 /** True if the target is a remote server (`--url`). */

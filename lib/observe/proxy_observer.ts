@@ -26,8 +26,8 @@ export interface AuditSink {
 
 /** Hooks the proxy session calls, and the summary for the receipt. */
 export interface ProxyObserver {
-  /** A host request went to the server under `proxyId` (tools/call: `tool` is the tool's name). */
-  forwarded(proxyId: string, method: string, tool: string | undefined): void;
+  /** A host request went to the server under `proxyId`, with these params (read, never kept). */
+  forwarded(proxyId: string, method: string, params: unknown): void;
   /** The server answered the request sent under `proxyId` (`error`: with a JSON-RPC error). */
   answered(proxyId: string, error: boolean): void;
   /** An audit log that also counts (and traces) the decisions it records. */
@@ -82,13 +82,14 @@ export function createProxyObserver(telemetry?: Telemetry): ProxyObserver {
   };
 
   return {
-    forwarded(proxyId, method, tool) {
+    forwarded(proxyId, method, params) {
       counts.allowed++;
       const audited = wouldBlock !== undefined && wouldBlock.method === method;
       const reason = audited ? wouldBlock!.reason : undefined;
       wouldBlock = undefined;
       if (!telemetry) return;
       telemetry.count("allowed", { "mcp.method.name": method });
+      const tool = targetOf(method, params);
       if (open.size >= MAX_OPEN_SPANS) {
         const [oldest, span] = open.entries().next().value!;
         open.delete(oldest);
@@ -128,6 +129,14 @@ export function createProxyObserver(telemetry?: Telemetry): ProxyObserver {
       open.clear();
     },
   };
+}
+
+/** What a request is about: the tool or prompt name, or the resource URI. */
+function targetOf(method: string, params: unknown): string | undefined {
+  if (typeof params !== "object" || params === null) return undefined;
+  const p = params as { name?: unknown; uri?: unknown };
+  const t = method === "resources/read" || method.startsWith("resources/") ? p.uri : p.name;
+  return typeof t === "string" ? t.slice(0, 200) : undefined;
 }
 
 /** The span name the OpenTelemetry MCP conventions give: `{mcp.method.name} {target}`. */

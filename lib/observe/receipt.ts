@@ -104,6 +104,15 @@ export interface ReceiptInput {
   notes?: ReceiptNotes;
 }
 
+/** Drift counts by severity from drift items (lib/drift/types.ts DriftItem). */
+export function driftCounts(items: readonly { severity: string }[]): ReceiptDrift {
+  const d: ReceiptDrift = { total: items.length, critical: 0, moderate: 0, info: 0 };
+  for (const i of items) {
+    if (i.severity === "critical" || i.severity === "moderate" || i.severity === "info") d[i.severity]++;
+  }
+  return d;
+}
+
 /** The verdict for an exit code: 0 pass, 1 fail (a check failed), else error. */
 export function resultOf(exitCode: number): ReceiptResult {
   return exitCode === 0 ? "pass" : exitCode === 1 ? "fail" : "error";

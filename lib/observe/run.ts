@@ -27,6 +27,8 @@ export interface RunOptions {
   receipt?: string;
   otel?: boolean;
   otelEndpoint?: string;
+  /** Fixed fields on every log line after `op_id` (the proxy's `mode`). */
+  fields?: Record<string, unknown>;
 }
 
 interface Run {
@@ -55,7 +57,13 @@ export async function startRun(opts: RunOptions): Promise<void> {
   const opId = crypto.randomUUID();
   let log: Logger;
   try {
-    log = openLogger({ format: opts.logFormat, output: opts.logOutput, command: opts.command, op_id: opId });
+    log = openLogger({
+      format: opts.logFormat,
+      output: opts.logOutput,
+      command: opts.command,
+      op_id: opId,
+      fields: opts.fields,
+    });
   } catch (err) {
     throw new Error(`cannot open the log ${opts.logOutput}: ${(err as Error).message}`);
   }

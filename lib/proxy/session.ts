@@ -21,6 +21,7 @@ import { McpClient } from "../mcp/client.ts";
 import { listInterface } from "../mcp/interface.ts";
 import { ErrorCode, errorResponseLine, isObject, type JsonRpcId } from "../mcp/jsonrpc.ts";
 import type { AuditLog } from "../observe/audit_log.ts";
+import type { ProxyObserver } from "../observe/proxy_observer.ts";
 import { IdTable, TableFullError } from "./id_table.ts";
 import { requestCollision } from "./collisions.ts";
 import { pinInitializeResult } from "./identity.ts";
@@ -56,6 +57,8 @@ export interface ProxySessionOptions {
   guard?: SchemaGuard;
   /** `--policy`: rules at preflight, call rules on every tools/call (cel_policy.ts); none: no CEL at all. */
   celPolicy?: ProxyCelPolicy;
+  /** Receipt counts and OpenTelemetry spans (lib/observe/proxy_observer.ts); none: no calls at all. */
+  observer?: ProxyObserver;
 }
 
 const DENIED = "MCPTRUST_DENIED";
@@ -83,7 +86,10 @@ interface HostPending {
 export class ProxySession {
   readonly #o:
     & Required<
-      Omit<ProxySessionOptions, "lockfile" | "policy" | "log" | "toHost" | "toServer" | "guard" | "celPolicy">
+      Omit<
+        ProxySessionOptions,
+        "lockfile" | "policy" | "log" | "toHost" | "toServer" | "guard" | "celPolicy" | "observer"
+      >
     >
     & ProxySessionOptions;
   /** Host requests forwarded to the server, by proxy id. */
@@ -384,6 +390,7 @@ export class ProxySession {
     msg.id = proxyId;
     this.#o.toServer(JSON.stringify(msg) + "\n");
     if (counted !== undefined) calls!.forwarded(counted);
+    this.#o.observer?.forwarded(proxyId, method, msg.params);
   }
 
   #hostNotification(method: string, params: unknown): void {
@@ -526,6 +533,7 @@ export class ProxySession {
     }
     const shape = { hasResult: "result" in msg, hasError: "error" in msg };
     const entry = this.#hostPending.take(msg.id);
+    if (entry) this.#o.observer?.answered(msg.id as string, shape.hasError);
     if (!entry) {
       this.#o.log.write({
         level: "warn",
