@@ -20,6 +20,7 @@ import { scanCommand } from "./scan.ts";
 import { signCommand } from "./sign.ts";
 import { verifyCommand } from "./verify.ts";
 import { verifyBundleCommand } from "./verify_bundle.ts";
+import { verifyReleaseCommand } from "./verify_release.ts";
 import { unwrapCommand, wrapCommand } from "./wrap.ts";
 // -- end command imports --
 
@@ -40,6 +41,7 @@ export const COMMANDS: Readonly<Record<string, () => CommandUnknownOpts>> = {
   unwrap: unwrapCommand,
   verify: verifyCommand,
   "verify-bundle": () => verifyBundleCommand(),
+  "verify-release": verifyReleaseCommand,
   wrap: wrapCommand,
   // -- end command registrations --
 };
