@@ -191,7 +191,7 @@ export function parseLogFormat(text: string): LogFormat {
 }
 
 /** Commands whose log has always been JSON lines (the proxy's audit log): jsonl is their default. */
-const JSONL_BY_DEFAULT = new Set(["proxy"]);
+const JSONL_BY_DEFAULT = new Set(["proxy", "run"]);
 
 /**
  * The flags every command takes (docs/LOGGING.md), added by main.ts to every command that runs

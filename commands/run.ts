@@ -7,8 +7,10 @@
 import process from "node:process";
 import { Command, Option } from "@commander-js/extra-typings";
 import type { Severity } from "../lib/drift/types.ts";
+import type { ProxyMode } from "../lib/proxy/session.ts";
 import { McpTrustError } from "../lib/errors.ts";
-import { out, parseDuration, parseProxyFailOn } from "./options.ts";
+import { noteRun } from "../lib/observe/run.ts";
+import { out, parseDuration, parseProxyFailOn, receiptOption, withLogFields } from "./options.ts";
 import { collect } from "./server_target.ts";
 import { identityOptions, trustFlagsFrom, type TrustOptionValues } from "./verify.ts";
 
@@ -39,8 +41,17 @@ export function shellQuote(argv: readonly string[]): string {
   );
 }
 
+function proxyMode(o: { auditOnly?: boolean; filterOnly?: boolean }): ProxyMode {
+  return o.auditOnly ? "audit-only" : o.filterOnly ? "filter-only" : "enforce";
+}
+
 /** Builds the `run` command. */
 export function runCommand() {
+  // Behind the proxy, every line of the run's log (the audit log) carries the mode, as the proxy's does.
+  return withLogFields(runCommand_(), (o) => (o.proxy === false ? {} : { mode: proxyMode(o) }));
+}
+
+function runCommand_() {
   const cmd = new Command("run")
     .description(
       "Run the npm server a lockfile pins: every tarball verified, no install scripts, on mcptrust's own runtime, sandboxed, behind the proxy.",
@@ -90,7 +101,7 @@ export function runCommand() {
     )
     .option("--ca <file>", "trust these CA certificates (PEM) for the registry instead of the system roots")
     .option("--dry-run", "verify everything and print what would run, without running it")
-    .option("--receipt <file>", "write a JSON verification receipt (before the server starts)")
+    .addOption(receiptOption())
     .option("--audit-only", "proxy: block nothing, filter nothing; log every would-be block")
     .option("--filter-only", "proxy: filter list results, let calls through (logged)")
     .addOption(
@@ -112,7 +123,6 @@ export function runCommand() {
       parsePositiveInt,
       1024,
     )
-    .option("--log-output <file>", "proxy: write the audit log (JSON lines) to this file", "stderr")
     .option("--no-validate-args", "proxy: do not validate tools/call arguments against the approved schema")
     .option("--no-validate-results", "proxy: do not validate structured results against the approved schema")
     .option("-P, --policy <preset|file>", "proxy: a CEL policy (docs/POLICY.md)")
@@ -172,6 +182,10 @@ Exit code: the server's own; 1 a check failed (signature, integrity, package); 2
       }
       const { createHash } = await import("node:crypto");
       const lockSha256 = createHash("sha256").update(loaded.bytes).digest("hex");
+      noteRun({ lockfile: { path: opts.lock, sha256: lockSha256 } });
+      if (loaded.version === "3") {
+        noteRun({ server: { name: loaded.lockfile.server.name, version: loaded.lockfile.server.version } });
+      }
       let signature: {
         status: "verified" | "not checked" | "unsigned";
         signer?: import("../lib/crypto/verifier.ts").Signer;
@@ -277,42 +291,45 @@ Exit code: the server's own; 1 a check failed (signature, integrity, package); 2
       );
       stderr(sandboxLine);
 
-      // 4. Receipt, then the plan (dry run) or the server.
+      // 4. The verification record (for --receipt: the run's receipt, written when the run ends), then
+      // the plan (dry run) or the server.
       const environment = Object.keys(launch.serverEnv);
-      if (opts.receipt !== undefined) {
-        const { buildReceipt, writeReceipt } = await import("../lib/runner/receipt.ts");
+      const { receiptWanted } = await import("../lib/observe/run.ts");
+      if (receiptWanted()) {
+        const { buildRunVerification } = await import("../lib/runner/receipt.ts");
         const { resolve } = await import("node:path");
-        writeReceipt(
-          opts.receipt,
-          buildReceipt({
-            dryRun: opts.dryRun === true,
-            lockfile: { path: resolve(opts.lock), sha256: lockSha256 },
-            signature,
-            plan,
-            tree,
-            launch: { bin, entry, args, runtime: self, argv: launch.argv, cwd: launch.serverCwd },
-            environment,
-            sandbox: launch.bwrap
-              ? {
-                applied: true,
-                kind: "bubblewrap",
-                bwrap: launch.bwrap,
-                network: opts.allowNet ? "allowed" : "cut",
-                writable: allowWrite,
-                readable: allowRead,
-              }
-              : {
-                applied: false,
-                network: "unrestricted",
-                writable: [],
-                readable: [],
-                reason: mode === "off" ? "--sandbox off" : (sandboxNote ?? "").replace(/^warning: /, ""),
-              },
-            proxy: opts.proxy
-              ? { enabled: true, mode: proxyMode(opts), fail_on: String(opts.failOn) }
-              : { enabled: false },
-          }),
-        );
+        noteRun({
+          details: {
+            run: buildRunVerification({
+              dryRun: opts.dryRun === true,
+              lockfile: { path: resolve(opts.lock), sha256: lockSha256 },
+              signature,
+              plan,
+              tree,
+              launch: { bin, entry, args, runtime: self, argv: launch.argv, cwd: launch.serverCwd },
+              environment,
+              sandbox: launch.bwrap
+                ? {
+                  applied: true,
+                  kind: "bubblewrap",
+                  bwrap: launch.bwrap,
+                  network: opts.allowNet ? "allowed" : "cut",
+                  writable: allowWrite,
+                  readable: allowRead,
+                }
+                : {
+                  applied: false,
+                  network: "unrestricted",
+                  writable: [],
+                  readable: [],
+                  reason: mode === "off" ? "--sandbox off" : (sandboxNote ?? "").replace(/^warning: /, ""),
+                },
+              proxy: opts.proxy
+                ? { enabled: true, mode: proxyMode(opts), fail_on: String(opts.failOn) }
+                : { enabled: false },
+            }),
+          },
+        });
       }
       if (opts.dryRun) {
         await out(renderPlan({
@@ -329,18 +346,16 @@ Exit code: the server's own; 1 a check failed (signature, integrity, package); 2
             ? `enforcing ${opts.lock} (${proxyMode(opts)}, fail-on ${opts.failOn})`
             : "off (--no-proxy)",
         }));
+        noteRun({ outcome: "verified (dry run)" });
         return;
       }
       if (!opts.proxy) {
         process.exitCode = await launchMod.runBare(launch);
+        noteRun({ outcome: `server exit code ${process.exitCode}` });
         return;
       }
       process.exitCode = await runBehindProxy(launch, loaded, signature, opts);
     });
-}
-
-function proxyMode(o: { auditOnly?: boolean; filterOnly?: boolean }): string {
-  return o.auditOnly ? "audit-only" : o.filterOnly ? "filter-only" : "enforce";
 }
 
 function describeSigner(s: import("../lib/crypto/verifier.ts").Signer | undefined): string {
@@ -407,26 +422,25 @@ async function runBehindProxy(
     timeout: number;
     requestTimeout: number;
     maxPending: number;
-    logOutput: string;
     validateArgs: boolean;
     validateResults: boolean;
     policy?: string;
   },
 ): Promise<number> {
-  const [{ randomUUID }, { openAuditLog }, { createCorePolicy }, { runProxy }, { SchemaGuard }] =
-    await Promise
-      .all([
-        import("node:crypto"),
-        import("../lib/observe/audit_log.ts"),
-        import("../lib/proxy/core_policy.ts"),
-        import("../lib/proxy/run_proxy.ts"),
-        import("../lib/proxy/schema_guard.ts"),
-      ]);
+  // The same pieces, in the same order, as `mcptrust proxy` (commands/proxy.ts).
+  const [{ auditLogOn }, { createCorePolicy }, { runProxy }, { SchemaGuard }, observe] = await Promise.all([
+    import("../lib/observe/audit_log.ts"),
+    import("../lib/proxy/core_policy.ts"),
+    import("../lib/proxy/run_proxy.ts"),
+    import("../lib/proxy/schema_guard.ts"),
+    import("../lib/observe/run.ts"),
+  ]);
+  if (loaded.version !== "3") throw new McpTrustError(`the proxy needs a v3 lockfile; ${opts.lock} is not`);
   const compiled = opts.policy !== undefined
     ? (await import("../lib/policy/cel/policy_check.ts")).loadCheckPolicy(opts.policy, { needsRules: false })
     : undefined;
-  const mode = proxyMode(opts) as import("../lib/proxy/session.ts").ProxyMode;
-  if (loaded.version !== "3") throw new McpTrustError(`the proxy needs a v3 lockfile; ${opts.lock} is not`);
+  const mode = proxyMode(opts);
+  // Refuse to start if the policy core cannot load: fail closed before the server ever runs.
   const policy = await createCorePolicy(loaded.lockfile);
   const celPolicy = compiled
     ? (await import("../lib/proxy/cel_policy.ts")).proxyCelPolicy(compiled, {
@@ -434,12 +448,13 @@ async function runBehindProxy(
       lockfile: { loaded, signature: signature.status, signer: signature.signer },
     })
     : undefined;
-  let log;
-  try {
-    log = openAuditLog(opts.logOutput, { op_id: randomUUID(), mode });
-  } catch (err) {
-    throw new McpTrustError(`cannot open the audit log ${opts.logOutput}: ${(err as Error).message}`);
-  }
+  if (compiled) noteRun({ policy: { name: compiled.doc.name, source: compiled.doc.source.name } });
+  const telemetry = observe.runTelemetry();
+  const observer = observe.receiptWanted() || telemetry
+    ? (await import("../lib/observe/proxy_observer.ts")).createProxyObserver(telemetry)
+    : undefined;
+  const audit = auditLogOn(observe.runLog(), mode);
+  const log = observer ? observer.tap(audit) : audit;
   log.write({
     level: "info",
     event: "proxy.start",
@@ -463,11 +478,17 @@ async function runBehindProxy(
         ? new SchemaGuard({ args: opts.validateArgs, results: opts.validateResults })
         : undefined,
       celPolicy,
+      observer,
       env: launch.env,
     });
     log.write({ level: "info", event: "proxy.exit", reason: `server exit code ${code}` });
+    noteRun({ outcome: `server exit code ${code}` });
     return code;
   } finally {
+    if (observer) {
+      observer.close();
+      noteRun({ decisions: observer.summary() });
+    }
     log.close();
   }
 }

@@ -1,23 +1,22 @@
 /**
- * The verification receipt of `run --lock --receipt FILE`: a JSON record of what was verified before the
- * server ran (the lockfile's sha256 and signer, every package's integrity as verified and where the bytes
- * came from, the tree, the launch, the sandbox, the time), for audit trails. Written atomically (temp file
- * + rename) before the server starts, so it exists even if the server never exits.
+ * The verification record of `run --lock`: what was verified before the server ran (the lockfile's sha256
+ * and signer, every package's integrity as verified and where the bytes came from, the tree, the launch,
+ * the sandbox, the time). `run --receipt FILE` writes it in the run's receipt (lib/observe/receipt.ts,
+ * schema `mcptrust.receipt/1`, written atomically when the run ends, also when it fails) under
+ * `details.run`.
  *
- * Schema `mcptrust.run-receipt/v1`; fields are only ever added within a version. Environment values are
- * not recorded (they may be secrets), only names.
+ * Schema `mcptrust.run-verification/1`; fields are only ever added within a version. Environment values
+ * are not recorded (they may be secrets), only names.
  *
  * @module
  */
-import { atomicWriteFile } from "../atomic_write.ts";
 import { McpTrustError } from "../errors.ts";
 import type { Signer } from "../crypto/verifier.ts";
-import { COMMIT, VERSION } from "../version.ts";
 import type { InstalledPackage, InstalledTree } from "./install.ts";
 import type { RunPlan } from "./run_plan.ts";
 
-/** The receipt's schema identifier. */
-export const RECEIPT_SCHEMA = "mcptrust.run-receipt/v1";
+/** The record's schema identifier. */
+export const RUN_VERIFICATION_SCHEMA = "mcptrust.run-verification/1";
 
 /** How the lockfile's signature was settled. */
 export interface ReceiptSignature {
@@ -53,11 +52,11 @@ export interface ReceiptPackage {
   verified_from: InstalledPackage["source"];
 }
 
-/** The receipt. */
-export interface RunReceipt {
-  schema: typeof RECEIPT_SCHEMA;
-  created_at: string;
-  mcptrust: { version: string; commit: string };
+/** The record. */
+export interface RunVerification {
+  schema: typeof RUN_VERIFICATION_SCHEMA;
+  /** When verification finished (RFC 3339, UTC). */
+  verified_at: string;
   dry_run: boolean;
   lockfile: { path: string; sha256: string };
   signature: ReceiptSignature;
@@ -71,18 +70,18 @@ export interface RunReceipt {
   proxy: { enabled: boolean; mode?: string; fail_on?: string };
 }
 
-/** Inputs of {@link buildReceipt}. */
-export interface ReceiptInputs {
+/** Inputs of {@link buildRunVerification}. */
+export interface RunVerificationInputs {
   now?: Date;
   dryRun: boolean;
   lockfile: { path: string; sha256: string };
   signature: ReceiptSignature;
   plan: RunPlan;
   tree: InstalledTree;
-  launch: RunReceipt["launch"];
+  launch: RunVerification["launch"];
   environment: readonly string[];
   sandbox: ReceiptSandbox;
-  proxy: RunReceipt["proxy"];
+  proxy: RunVerification["proxy"];
 }
 
 function record(p: InstalledPackage): ReceiptPackage {
@@ -97,15 +96,14 @@ function record(p: InstalledPackage): ReceiptPackage {
   };
 }
 
-/** Assembles the receipt. */
-export function buildReceipt(i: ReceiptInputs): RunReceipt {
+/** Assembles the record. */
+export function buildRunVerification(i: RunVerificationInputs): RunVerification {
   const byPath = new Map(i.tree.packages.map((p) => [p.path, p]));
   const root = byPath.get(i.plan.root.path);
   if (!root) throw new McpTrustError("internal: the server package is missing from the installed tree");
   return {
-    schema: RECEIPT_SCHEMA,
-    created_at: (i.now ?? new Date()).toISOString(),
-    mcptrust: { version: VERSION, commit: COMMIT },
+    schema: RUN_VERIFICATION_SCHEMA,
+    verified_at: (i.now ?? new Date()).toISOString(),
     dry_run: i.dryRun,
     lockfile: i.lockfile,
     signature: i.signature,
@@ -118,19 +116,4 @@ export function buildReceipt(i: ReceiptInputs): RunReceipt {
     sandbox: i.sandbox,
     proxy: i.proxy,
   };
-}
-
-/**
- * Writes the receipt atomically (2-space JSON, trailing newline).
- *
- * @throws McpTrustError (exit 2) if it cannot be written
- */
-export function writeReceipt(path: string, receipt: RunReceipt): void {
-  try {
-    atomicWriteFile(path, JSON.stringify(receipt, null, 2) + "\n", { mode: 0o644 });
-  } catch (err) {
-    throw new McpTrustError(`cannot write the receipt ${path}: ${(err as Error).message}`, {
-      hint: "check that its directory exists and is writable",
-    });
-  }
 }

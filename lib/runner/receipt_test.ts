@@ -1,9 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { buildReceipt, RECEIPT_SCHEMA, writeReceipt } from "./receipt.ts";
+import { buildRunVerification, RUN_VERIFICATION_SCHEMA } from "./receipt.ts";
 import type { InstalledTree } from "./install.ts";
 import type { RunPlan } from "./run_plan.ts";
 
@@ -58,8 +55,8 @@ const tree: InstalledTree = {
   ],
 };
 
-test("the receipt records the lockfile, signer, each package as verified, sandbox and time; env names only", () => {
-  const r = buildReceipt({
+test("the verification record holds the lockfile, signer, each package as verified, sandbox and time; env names only", () => {
+  const r = buildRunVerification({
     now: new Date("2026-02-03T04:05:06.789Z"),
     dryRun: false,
     lockfile: { path: "/p/mcp-lock.json", sha256: "f".repeat(64) },
@@ -88,8 +85,8 @@ test("the receipt records the lockfile, signer, each package as verified, sandbo
     },
     proxy: { enabled: true, mode: "enforce", fail_on: "critical" },
   });
-  assert.equal(r.schema, RECEIPT_SCHEMA);
-  assert.equal(r.created_at, "2026-02-03T04:05:06.789Z");
+  assert.equal(r.schema, RUN_VERIFICATION_SCHEMA);
+  assert.equal(r.verified_at, "2026-02-03T04:05:06.789Z");
   assert.deepEqual(r.package, {
     path: "node_modules/srv",
     name: "srv",
@@ -111,35 +108,4 @@ test("the receipt records the lockfile, signer, each package as verified, sandbo
   assert.equal(r.signature.signer?.type, "ed25519");
   assert.equal(r.tree.reused, false);
   assert.equal(r.sandbox.network, "cut");
-});
-
-test("the receipt is written whole (temp file + rename), as JSON with a trailing newline", () => {
-  const dir = mkdtempSync(join(tmpdir(), "mcptrust-receipt-"));
-  try {
-    const r = buildReceipt({
-      dryRun: true,
-      lockfile: { path: "/p", sha256: "0" },
-      signature: { status: "unsigned" },
-      plan,
-      tree,
-      launch: { bin: "srv", entry: "e", args: [], runtime: "r", argv: [], cwd: "/" },
-      environment: [],
-      sandbox: {
-        applied: false,
-        network: "unrestricted",
-        writable: [],
-        readable: [],
-        reason: "--sandbox off",
-      },
-      proxy: { enabled: false },
-    });
-    writeReceipt(join(dir, "receipt.json"), r);
-    const text = readFileSync(join(dir, "receipt.json"), "utf8");
-    assert.ok(text.endsWith("}\n"));
-    assert.deepEqual(JSON.parse(text), r);
-    assert.deepEqual(readdirSync(dir), ["receipt.json"]);
-    assert.throws(() => writeReceipt(join(dir, "missing/receipt.json"), r), /cannot write the receipt/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 });

@@ -215,7 +215,7 @@ test("unusable pins are refused with exit 2 and a re-pin hint", () => {
   (dup.dependencies as unknown[]).push((dup.dependencies as unknown[])[0]);
   refuses(() => planRun(lockfile(dup), LINUX), /node_modules\/b is pinned twice/);
   try {
-    planRun(lockfile(pin({ launch: { entry: "../x" } })), LINUX);
+    planRun(lockfile(pin({ launch: { bin: "srv", entry: "../x", args: [] } })), LINUX);
     assert.fail("expected a refusal");
   } catch (e) {
     assert.match((e as McpTrustError).hint ?? "", /lock --pin/);
