@@ -53,7 +53,8 @@ function reachable(args: readonly string[]): string[] {
   return Object.keys(COMMANDS);
 }
 
-function buildProgram(args: readonly string[]): Command {
+/** The CLI program for these arguments (all commands for `[]`): also what docs/CLI.md and completions read. */
+export function buildProgram(args: readonly string[]): Command {
   const program = new Command("mcptrust")
     .description(
       "Pin what an MCP server exposes, catch drift in CI, and enforce the approved interface at runtime.",

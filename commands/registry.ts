@@ -10,6 +10,7 @@ import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 // -- command imports (one line per command file; keep sorted) --
 import { bundleCommand } from "./bundle.ts";
 import { checkCommand, diffCommand } from "./check.ts";
+import { completionCommand } from "./completion.ts";
 import { hostsCommand } from "./hosts.ts";
 import { keygenCommand } from "./keygen.ts";
 import { lockCommand } from "./lock.ts";
@@ -29,6 +30,7 @@ export const COMMANDS: Readonly<Record<string, () => CommandUnknownOpts>> = {
   // -- command registrations (one line per command; keep sorted) --
   bundle: bundleCommand,
   check: checkCommand,
+  completion: completionCommand,
   diff: diffCommand,
   hosts: hostsCommand,
   keygen: keygenCommand,
