@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import process from "node:process";
 import { createTwoFilesPatch } from "diff";
-import { errorMessage, McpTrustError } from "../errors.ts";
+import { McpTrustError } from "../errors.ts";
 import type { ServerInterface } from "../mcp/types.ts";
 import type { LockfileV3 } from "../lockfile/types.ts";
 import type { ConfigDoc, ServerEntry } from "./config_file.ts";
