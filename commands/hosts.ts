@@ -12,6 +12,7 @@ import { McpTrustError } from "../lib/errors.ts";
 import { HOST_KINDS, type HostContext, type HostKind, parseHostKind } from "../lib/hosts/kinds.ts";
 import type { InventoryOptions } from "../lib/hosts/inventory.ts";
 import { out, parseFormat } from "./options.ts";
+import { redactArgv } from "../lib/observe/redact.ts";
 
 /** Commander collector for repeatable `--host`. */
 export function collectHost(value: string, previous: HostKind[] = []): HostKind[] {
@@ -52,9 +53,9 @@ export function inventoryOptions(opts: { host?: HostKind[]; config?: string }): 
   return { hosts: opts.host };
 }
 
-/** An argv for display: arguments with spaces or quotes are JSON-quoted. */
+/** An argv for display: secrets redacted (lib/observe/redact.ts), arguments with spaces or quotes JSON-quoted. */
 export function showArgv(argv: readonly string[]): string {
-  return argv.map((a) => /^[A-Za-z0-9_@%+=:,./~-]+$/.test(a) ? a : JSON.stringify(a)).join(" ");
+  return redactArgv(argv).map((a) => /^[A-Za-z0-9_@%+=:,./~-]+$/.test(a) ? a : JSON.stringify(a)).join(" ");
 }
 
 /** Builds the `hosts` command. */

@@ -190,7 +190,7 @@ export function parseLogFormat(text: string): LogFormat {
   throw new InvalidArgumentError(`expected text or jsonl, got ${JSON.stringify(text)}`);
 }
 
-/** Commands whose log has always been JSON lines (the proxy's audit log): jsonl is their default. */
+/** Commands whose log is an audit log (the proxy's, and run's, which runs the proxy): jsonl is their default. */
 const JSONL_BY_DEFAULT = new Set(["proxy", "run"]);
 
 /**
@@ -201,7 +201,7 @@ export function sharedOptions(): Option[] {
   return [
     new Option(
       "--log-format <format>",
-      "log as text or jsonl (JSON lines, schema mcptrust.log/1; proxy default)",
+      "log as text or jsonl (JSON lines, schema mcptrust.log/1; the default for proxy and run)",
     )
       .argParser(parseLogFormat),
     new Option("--log-output <file>", "write the log to this file instead of stderr (appended, 0600)"),
