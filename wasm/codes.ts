@@ -108,6 +108,12 @@ export const METHOD_BY_NAME = 3;
 export const METHOD_BY_URI = 4;
 /** Decided by `params.ref` (completion/complete). */
 export const METHOD_BY_REF = 5;
+/**
+ * Decided by each URI of `params.notifications.resourceSubscriptions` (subscriptions/listen, MCP
+ * 2026-07-28): the host asks once per URI (OPERAND_URI), each decided like resources/read; a listen
+ * without resource subscriptions (only list_changed flags) is asked once with OPERAND_NONE and passes.
+ */
+export const METHOD_BY_URI_SET = 6;
 export const METHOD_CLASS_SHIFT = 4;
 export const METHOD_KIND_SHIFT = 8;
 

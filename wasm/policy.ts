@@ -71,6 +71,7 @@ import {
   METHOD_BY_NAME,
   METHOD_BY_REF,
   METHOD_BY_URI,
+  METHOD_BY_URI_SET,
   METHOD_CLASS_SHIFT,
   METHOD_KIND_SHIFT,
   METHOD_LIST,
@@ -78,6 +79,7 @@ import {
   NOT_LOCKED,
   NOT_OFFERED,
   OPERAND_NAME,
+  OPERAND_NONE,
   OPERAND_PROMPT_REF,
   OPERAND_RESOURCE_REF,
   OPERAND_URI,
@@ -222,14 +224,17 @@ function decideCompletionRef(operand: i32, len: i32): i32 {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Method table (MCP 2025-11-25 schema; ids are stable only within one build of the core).
+// Method table (MCP 2025-11-25 schema, plus the methods MCP 2026-07-28 added: server/discover,
+// subscriptions/listen, notifications/subscriptions/acknowledged; ids are stable only within one build
+// of the core). One table serves both eras: a method the other era lacks is refused by the receiver
+// (-32601), and the proxy translates or refuses what one era cannot say to the other (lib/proxy/era.ts).
 
 const H = FROM_HOST;
 const S = FROM_SERVER;
 const HS = FROM_HOST | FROM_SERVER;
 
 /** Number of methods in the table (ids 1..METHOD_COUNT). */
-const METHOD_COUNT = 31;
+const METHOD_COUNT = 34;
 
 let rowDirs = 0;
 let rowClass = 0;
@@ -310,6 +315,12 @@ function method(id: i32): string {
       return row("resources/unsubscribe", H, METHOD_BY_URI, KIND_RESOURCE);
     case 31:
       return row("completion/complete", H, METHOD_BY_REF, 0);
+    case 32:
+      return row("server/discover", H, METHOD_PASS, 0);
+    case 33:
+      return row("subscriptions/listen", H, METHOD_BY_URI_SET, KIND_RESOURCE);
+    case 34:
+      return row("notifications/subscriptions/acknowledged", S, METHOD_PASS, 0);
     default:
       return row("", 0, 0, 0);
   }
@@ -352,6 +363,13 @@ export function decide_request(id: i32, dir: i32, operand: i32, len: i32): i32 {
   }
   if (rowClass == METHOD_BY_URI) {
     return operand == OPERAND_URI ? decideUri(len) : pack(INVALID_PARAMS, SUBJECT_RESOURCE, -1);
+  }
+  if (rowClass == METHOD_BY_URI_SET) {
+    // One resource subscription per call; none at all subscribes only to list changes, which pass.
+    if (operand == OPERAND_URI) return decideUri(len);
+    return operand == OPERAND_NONE
+      ? pack(PASS, SUBJECT_METHOD, id)
+      : pack(INVALID_PARAMS, SUBJECT_RESOURCE, -1);
   }
   return decideCompletionRef(operand, len);
 }

@@ -163,10 +163,11 @@ export class McpClient {
    * `versionNegotiation: "auto"`): probe with `server/discover`; a server that answers with a discover
    * result offering a revision mcptrust speaks is stateless; anything else (method not found, another
    * error, a malformed result, no common revision, no answer within `probeTimeoutMs`) falls back to
-   * `initialize`. A server that refuses `initialize` with -32022 naming a stateless revision is probed
-   * again without a deadline (a slow server may have missed the first one).
+   * `initialize`. A server that refuses `initialize` with -32022 naming a stateless revision is asked
+   * with `server/discover` then (without a deadline: a slow server may have missed the first probe).
    *
-   * @param opts.era "auto" (default), or one era only: "session" never probes, "stateless" never falls back
+   * @param opts.era "auto" (default); "session" starts with initialize (no probe: for servers approved in
+   *   the session era, some of which exit on any other first request); "stateless" never falls back
    * @param opts.probeTimeoutMs how long the probe may take before falling back (default: no deadline
    *   but the session's own)
    * @throws {EraProbeClosedError} if the session ended during the probe (the caller may retry "session")
@@ -193,8 +194,7 @@ export class McpClient {
       return await this.initialize(clientInfo);
     } catch (err) {
       if (
-        era === "auto" && err instanceof ServerRpcError &&
-        err.code === EraErrorCode.UnsupportedProtocolVersion &&
+        err instanceof ServerRpcError && err.code === EraErrorCode.UnsupportedProtocolVersion &&
         supportedOf(err.data).some((v) => (STATELESS_PROTOCOL_VERSIONS as readonly string[]).includes(v))
       ) {
         const info = await this.discover(clientInfo);

@@ -6,8 +6,10 @@
  *
  * What the core decides (deny by default):
  * - methods: protocol methods pass, list methods pass with their result verified item by item,
- *   tools/call, prompts/get, resources/read|subscribe|unsubscribe and completion/complete are
- *   decided on their params, anything else is UNKNOWN_METHOD (MCP 2025-11-25 method set);
+ *   tools/call, prompts/get, resources/read|subscribe|unsubscribe, subscriptions/listen (each resource
+ *   subscription) and completion/complete are decided on their params, anything else is
+ *   UNKNOWN_METHOD (MCP 2025-11-25 method set, plus server/discover, subscriptions/listen and
+ *   notifications/subscriptions/acknowledged of MCP 2026-07-28);
  * - items: a locked item may be used only while VERIFIED, i.e. the latest list result that showed
  *   it had the locked fingerprint;
  * - resource URIs: exact match with a verified static resource, or a match of the normalized URI
@@ -58,6 +60,9 @@ export interface ListEntry {
 
 /** Result of {@link PolicyCore.normalizeUri}. */
 export type NormalizedUri = { ok: true; uri: string } | { ok: false; code: DecisionCode };
+
+/** Most resource subscriptions one subscriptions/listen may name; more are INVALID_PARAMS. */
+export const MAX_LISTEN_URIS = 1024;
 
 /** Longest string (UTF-16 code units) passed to the core; longer ones are denied INPUT_TOO_LONG. */
 export const MAX_INPUT_UNITS = 1 << 20;
@@ -349,10 +354,37 @@ export class PolicyCore {
         [operand, len] = this.#writeRef(p?.ref);
       }
       const dir = from === "server" ? C.FROM_SERVER : from === "host" ? C.FROM_HOST : 0;
+      if (cls === C.METHOD_BY_URI_SET) return this.#decideUriSet(id, dir, p);
       return this.#decode(this.#x.decide_request(id, dir, operand, len), S_ANY);
     } catch (err) {
       return this.#fail(err, "method");
     }
+  }
+
+  /**
+   * subscriptions/listen (MCP 2026-07-28): every URI of `params.notifications.resourceSubscriptions` is
+   * decided as resources/read decides it, one call each, and the first deny is the decision; a listen
+   * with none (list_changed flags only) is one call with OPERAND_NONE. Anything but an array of at most
+   * {@link MAX_LISTEN_URIS} strings is INVALID_PARAMS.
+   */
+  #decideUriSet(id: number, dir: number, p: Record<string, unknown> | undefined): Decision {
+    const filter = p?.notifications;
+    const uris = isRecord(filter) ? filter.resourceSubscriptions : undefined;
+    if (!isRecord(filter) || (uris !== undefined && !Array.isArray(uris))) {
+      return this.#decode(this.#x.decide_request(id, dir, C.OPERAND_MALFORMED, 0), S_ANY);
+    }
+    if (uris === undefined || uris.length === 0) {
+      return this.#decode(this.#x.decide_request(id, dir, C.OPERAND_NONE, 0), S_ANY);
+    }
+    if (uris.length > MAX_LISTEN_URIS || !uris.every((u) => typeof u === "string")) {
+      return this.#decode(this.#x.decide_request(id, dir, C.OPERAND_MALFORMED, 0), S_ANY);
+    }
+    let last: Decision | undefined;
+    for (const uri of uris as string[]) {
+      last = this.#decode(this.#x.decide_request(id, dir, C.OPERAND_URI, this.#write(uri)), S_ANY);
+      if (!last.allow) return last;
+    }
+    return last!;
   }
 
   /**
@@ -598,7 +630,7 @@ export class PolicyCore {
       const info = this.#x.method_info(id);
       const cls = (info >> C.METHOD_CLASS_SHIFT) & 0xf;
       if (
-        len < 1 || this.#methodIds.has(name) || cls < C.METHOD_PASS || cls > C.METHOD_BY_REF ||
+        len < 1 || this.#methodIds.has(name) || cls < C.METHOD_PASS || cls > C.METHOD_BY_URI_SET ||
         (info & 3) === 0
       ) {
         throw new Error(`method table entry ${id} (${JSON.stringify(name)}) is invalid`);
@@ -822,6 +854,44 @@ const SELF_TEST: [string, (c: PolicyCore) => Decision, DecisionCode, string][] =
     "tools/call",
   ],
   ["unknown method", (c) => c.decideMethod("shell/exec", {}), "UNKNOWN_METHOD", ""],
+  // MCP 2026-07-28
+  ["discover", (c) => c.decideMethod("server/discover", {}), "PASS", "server/discover"],
+  [
+    "server sends discover",
+    (c) => c.decideMethod("server/discover", {}, "server"),
+    "WRONG_DIRECTION",
+    "server/discover",
+  ],
+  [
+    "listen to list changes",
+    (c) => c.decideMethod("subscriptions/listen", { notifications: { toolsListChanged: true } }),
+    "PASS",
+    "subscriptions/listen",
+  ],
+  [
+    "listen under template",
+    (c) =>
+      c.decideMethod("subscriptions/listen", {
+        notifications: { resourceSubscriptions: ["file:///srv/data/a"] },
+      }),
+    "TEMPLATE_MATCH",
+    TPL,
+  ],
+  [
+    "listen with one unlocked uri",
+    (c) =>
+      c.decideMethod("subscriptions/listen", {
+        notifications: { resourceSubscriptions: ["file:///srv/data/a", "file:///etc/passwd"] },
+      }),
+    "NOT_LOCKED",
+    "",
+  ],
+  [
+    "listen malformed",
+    (c) => c.decideMethod("subscriptions/listen", { notifications: { resourceSubscriptions: "x" } }),
+    "INVALID_PARAMS",
+    "",
+  ],
 ];
 
 /** Runs the known-answer tests, then empties the allowlist. Throws PolicyCoreError on any mismatch. */

@@ -869,3 +869,31 @@ test("property: any allowlist verifies when listed as locked, and drifts exactly
     { numRuns: 120 },
   );
 });
+
+// -- MCP 2026-07-28 ----------------------------------------------------------------------------
+
+test("2026-07-28 methods: server/discover passes from the host only; subscriptions/listen is decided URI by URI like resources/read", () => {
+  const c = core(["resource", "template"]);
+  expect(c.decideMethod("server/discover", {}), "PASS");
+  expect(c.decideMethod("server/discover", {}, "server"), "WRONG_DIRECTION");
+  expect(c.decideMethod("notifications/subscriptions/acknowledged", {}, "server"), "PASS");
+  expect(c.decideMethod("notifications/subscriptions/acknowledged", {}, "host"), "WRONG_DIRECTION");
+  const listen = (resourceSubscriptions?: unknown, more: Record<string, unknown> = {}) =>
+    c.decideMethod("subscriptions/listen", { notifications: { ...more, resourceSubscriptions } });
+  expect(listen(undefined, { toolsListChanged: true, resourcesListChanged: true }), "PASS");
+  expect(listen([]), "PASS");
+  expect(listen(["mem://notes/1"]), "LOCKED");
+  expect(listen(["mem://notes/1", "file:///srv/data/a.txt"]), "TEMPLATE_MATCH");
+  // Every URI must pass: one unlocked or traversing URI denies the whole listen.
+  expect(listen(["mem://notes/1", "mem://notes/2"]), "NOT_LOCKED");
+  expect(listen(["file:///srv/data/%2e%2e/%2e%2e/etc/passwd"]), "NOT_LOCKED");
+  expect(listen(["file:///srv/data/%252e"]), "URI_DOUBLE_ENCODED");
+  expect(listen("mem://notes/1"), "INVALID_PARAMS");
+  expect(listen([1]), "INVALID_PARAMS");
+  expect(listen(Array(1025).fill("mem://notes/1")), "INVALID_PARAMS");
+  expect(c.decideMethod("subscriptions/listen", {}), "INVALID_PARAMS");
+  expect(c.decideMethod("subscriptions/listen", { notifications: {} }, "server"), "WRONG_DIRECTION");
+  // A drifted template denies a listen under it, as it denies a read.
+  c.verifyList("template", [{ key: "file:///srv/data/{path}", fingerprint: "changed" }]);
+  expect(listen(["file:///srv/data/a.txt"]), "DRIFTED");
+});

@@ -109,7 +109,14 @@ export function createCorePolicy(lock: LockfileV3, wasmBytes?: Uint8Array): Prox
   return {
     checkHostMessage(method, params) {
       const d = core.decideMethod(method, params, "host");
-      return d.allow ? ALLOW : verdict(d, identifierOf(d, method, params));
+      if (d.allow) return ALLOW;
+      if (method === "subscriptions/listen" && d.subject === "resource") {
+        // Name the subscription that was refused: the first URI that, on its own, is denied.
+        const uris = (params as { notifications: { resourceSubscriptions: string[] } }).notifications
+          .resourceSubscriptions;
+        return verdict(d, uris.find((u) => !core.decideResourceUri(u).allow) ?? "");
+      }
+      return verdict(d, identifierOf(d, method, params));
     },
     checkServerMessage(method, params) {
       const d = core.decideMethod(method, params, "server");

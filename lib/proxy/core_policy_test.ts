@@ -122,3 +122,18 @@ test("with a Go-format lockfile (no member hashes), an allowed item reaches the 
   assert.equal(whole.allow, true);
   assert.equal(whole.item, undefined);
 });
+
+test("subscriptions/listen: the reason names the resource subscription that was refused", () => {
+  const p = createCorePolicy(lock);
+  p.checkList("template", [{ uriTemplate: "file:///srv/data/{path}", name: "Files" }]);
+  const ok = p.checkHostMessage("subscriptions/listen", {
+    notifications: { toolsListChanged: true, resourceSubscriptions: ["file:///srv/data/a.txt"] },
+  });
+  assert.equal(ok.allow, true);
+  const v = p.checkHostMessage("subscriptions/listen", {
+    notifications: { resourceSubscriptions: ["file:///srv/data/a.txt", "file:///etc/shadow"] },
+  });
+  assert.equal(v.allow, false);
+  assert.match(v.reason!, /file:\/\/\/etc\/shadow/);
+  assert.doesNotMatch(v.reason!, /a\.txt/);
+});

@@ -93,15 +93,23 @@ export class IdTable<M = unknown> {
   /**
    * Registers a request and returns the id to forward it with.
    *
+   * @param ttlMs this entry's lifetime, default the table's; `Infinity` for a request answered only when
+   *   it ends (subscriptions/listen), which still counts against `max`
    * @throws {TableFullError} when `max` entries are pending
    * @throws whatever the RNG throws (the caller must deny)
    */
-  add(originalId: JsonRpcId, method: string, meta?: M, now: number = Date.now()): string {
+  add(
+    originalId: JsonRpcId,
+    method: string,
+    meta?: M,
+    now: number = Date.now(),
+    ttlMs = this.#ttlMs,
+  ): string {
     if (this.#entries.size >= this.#max) throw new TableFullError(this.#max);
     let id = freshId(this.#prefix, this.#pool.take16());
     // 128 random bits do not collide in practice; the loop makes it a guarantee.
     while (this.#entries.has(id)) id = freshId(this.#prefix, this.#pool.take16());
-    this.#entries.set(id, { originalId, method, expiresAt: now + this.#ttlMs, meta });
+    this.#entries.set(id, { originalId, method, expiresAt: now + ttlMs, meta });
     return id;
   }
 

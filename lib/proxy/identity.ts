@@ -9,6 +9,7 @@
 import { hashString } from "../lockfile/hashes.ts";
 import type { LoadedLockfile } from "../lockfile/load.ts";
 import { changedMembers, memberHashes } from "../lockfile/members.ts";
+import { META_SERVER_INFO } from "../mcp/era.ts";
 import { isObject } from "../mcp/jsonrpc.ts";
 
 /** The initialize result as the host may see it, and what was changed to get there. */
@@ -43,22 +44,39 @@ export function pinInitializeResult(
 ): PinnedInitialize {
   const changes: string[] = [];
   const out: Record<string, unknown> = { ...result };
-  const server = loaded.version === "3" ? loaded.lockfile.server : undefined;
 
-  if (result.instructions !== undefined) {
-    const locked = server?.instructionsHash;
-    const live = typeof result.instructions === "string" ? hashString(result.instructions) : undefined;
-    if (locked === undefined || live !== locked) {
-      delete out.instructions;
-      changes.push(
-        locked === undefined
-          ? "the server sent instructions, but the lockfile pins none; removed"
-          : "instructions differ from the locked ones; removed",
-      );
-    }
+  const instructions = pinInstructions(result.instructions, loaded);
+  if (instructions) {
+    delete out.instructions;
+    changes.push(instructions);
   }
 
-  const info = isObject(result.serverInfo) ? result.serverInfo : {};
+  const pinned = pinServerInfo(result.serverInfo, loaded);
+  if (pinned.change) {
+    out.serverInfo = pinned.info;
+    changes.push(pinned.change);
+  }
+  const extra = Object.keys(out).filter((m) => !INITIALIZE_MEMBERS.has(m));
+  if (extra.length) {
+    for (const m of extra) delete out[m];
+    changes.push(`initialize result members not covered by the lockfile removed: ${extra.join(", ")}`);
+  }
+  return changes.length ? { result: out, changes } : { result, changes };
+}
+
+/**
+ * A server identity (`serverInfo`, or in the stateless era `_meta["io.modelcontextprotocol/serverInfo"]`
+ * of a result) pinned to the lockfile: kept when the name equals the locked name and every other member
+ * hashes as locked, else the locked identity (name, version, title, websiteUrl), with the sentence for
+ * the audit log. Where the lockfile pins no members (v1/v2, the Go tool's v3), a plain version string
+ * passes and anything else becomes "unknown".
+ */
+export function pinServerInfo(
+  live: unknown,
+  loaded: LoadedLockfile,
+): { info: Record<string, unknown>; change?: string } {
+  const server = loaded.version === "3" ? loaded.lockfile.server : undefined;
+  const info = isObject(live) ? live : {};
   const liveName = typeof info.name === "string" ? info.name : "";
   let differs: string[];
   try {
@@ -69,27 +87,83 @@ export function pinInitializeResult(
     differs = ["(not JSON)"];
   }
   if (server && liveName !== server.name) differs.unshift("name");
-  if (differs.length) {
-    const identity: Record<string, unknown> = { name: server?.name ?? safeText(liveName) };
-    const version = server?.version ??
-      (typeof info.version === "string" && PLAIN_VERSION.test(info.version) ? info.version : "unknown");
-    identity.version = version;
-    if (server?.title !== undefined) identity.title = server.title;
-    if (server?.websiteUrl !== undefined) identity.websiteUrl = server.websiteUrl;
-    out.serverInfo = identity;
-    changes.push(
-      server?.infoMembers === undefined
-        ? "serverInfo is not pinned by the lockfile; only its name and version passed"
-        : `serverInfo differs from the locked identity (${differs.join(", ")}); the locked identity passed`,
-    );
+  if (!differs.length) return { info };
+  const identity: Record<string, unknown> = { name: server?.name ?? safeText(liveName) };
+  identity.version = server?.version ??
+    (typeof info.version === "string" && PLAIN_VERSION.test(info.version) ? info.version : "unknown");
+  if (server?.title !== undefined) identity.title = server.title;
+  if (server?.websiteUrl !== undefined) identity.websiteUrl = server.websiteUrl;
+  return {
+    info: identity,
+    change: server?.infoMembers === undefined
+      ? "serverInfo is not pinned by the lockfile; only its name and version passed"
+      : `serverInfo differs from the locked identity (${differs.join(", ")}); the locked identity passed`,
+  };
+}
+
+/**
+ * Pins a `server/discover` result (MCP 2026-07-28), as {@link pinInitializeResult} pins an initialize
+ * result: `instructions` only if the lockfile holds their hash; the identity in
+ * `_meta["io.modelcontextprotocol/serverInfo"]` pinned by {@link pinServerInfo} (and added, as the
+ * locked identity, when the server gave none but the lockfile pins one); no other `_meta` member, and
+ * no result member besides the protocol ones (supportedVersions, capabilities, resultType, ttlMs,
+ * cacheScope). Pure.
+ */
+export function pinDiscoverResult(result: Record<string, unknown>, loaded: LoadedLockfile): PinnedInitialize {
+  const changes: string[] = [];
+  const out: Record<string, unknown> = { ...result };
+  const instructions = pinInstructions(result.instructions, loaded);
+  if (instructions) {
+    delete out.instructions;
+    changes.push(instructions);
   }
-  const extra = Object.keys(out).filter((m) => !INITIALIZE_MEMBERS.has(m));
+  const meta = isObject(result._meta) ? result._meta : {};
+  const live = meta[META_SERVER_INFO];
+  // A server that gave no identity when locked (name "") and gives none now has none to pin.
+  const lockedName = loaded.version === "3" ? loaded.lockfile.server.name : undefined;
+  const pinned = live === undefined && lockedName === ""
+    ? { info: undefined, change: undefined }
+    : pinServerInfo(live, loaded);
+  if (pinned.change) changes.push(pinned.change);
+  const extraMeta = Object.keys(meta).filter((k) => k !== META_SERVER_INFO);
+  if (extraMeta.length || pinned.change || result._meta !== undefined && !isObject(result._meta)) {
+    if (pinned.info) out._meta = { [META_SERVER_INFO]: pinned.info };
+    else delete out._meta;
+    if (extraMeta.length) {
+      changes.push(
+        `discover result _meta members not covered by the lockfile removed: ${extraMeta.join(", ")}`,
+      );
+    }
+  }
+  const extra = Object.keys(out).filter((m) => !DISCOVER_MEMBERS.has(m));
   if (extra.length) {
     for (const m of extra) delete out[m];
-    changes.push(`initialize result members not covered by the lockfile removed: ${extra.join(", ")}`);
+    changes.push(`discover result members not covered by the lockfile removed: ${extra.join(", ")}`);
   }
   return changes.length ? { result: out, changes } : { result, changes };
 }
+
+/** The sentence for removing `instructions` that the lockfile does not hold, or undefined to keep them. */
+function pinInstructions(instructions: unknown, loaded: LoadedLockfile): string | undefined {
+  if (instructions === undefined) return undefined;
+  const locked = loaded.version === "3" ? loaded.lockfile.server.instructionsHash : undefined;
+  const live = typeof instructions === "string" ? hashString(instructions) : undefined;
+  if (locked !== undefined && live === locked) return undefined;
+  return locked === undefined
+    ? "the server sent instructions, but the lockfile pins none; removed"
+    : "instructions differ from the locked ones; removed";
+}
+
+/** The discover result members that pass: protocol members, and the two pinned above. */
+const DISCOVER_MEMBERS = new Set([
+  "supportedVersions",
+  "capabilities",
+  "instructions",
+  "resultType",
+  "ttlMs",
+  "cacheScope",
+  "_meta",
+]);
 
 /**
  * The initialize result members that pass: the negotiated version and capabilities (protocol, not
