@@ -7,7 +7,8 @@ import { existsSync } from "node:fs";
 import { Command } from "@commander-js/extra-typings";
 import { CheckFailedError } from "../lib/errors.ts";
 import type { LoadedLockfile } from "../lib/lockfile/load.ts";
-import type { LockfileV3 } from "../lib/lockfile/types.ts";
+import type { ArtifactPin, LockfileV3 } from "../lib/lockfile/types.ts";
+import { checkPinFlags, PIN_HELP, PIN_HELP_TEXT, summarizePin } from "../lib/artifact/pin_cli.ts";
 import { GENERATOR } from "../lib/version.ts";
 import { noteLockfile, noteRun } from "../lib/observe/run.ts";
 import {
@@ -45,6 +46,9 @@ export function summarizeLock(lock: LockfileV3): string {
       lock.resources.static?.length ?? 0
     } resource(s), ${lock.resources.templates.length} resource template(s)`,
     ...(high.length ? [`HIGH risk: ${high.map((h) => JSON.stringify(h)).join(", ")}`] : []),
+    ...(lock.server.artifact?.type === "npm" && lock.server.artifact.launch
+      ? [summarizePin(lock.server.artifact)]
+      : []),
   ].join("\n");
 }
 
@@ -63,6 +67,11 @@ export function lockCommand() {
     .option("-t, --timeout <duration>", "deadline for the scan (e.g. 10s)", parseDuration, 10_000)
     .option("--v3", "accepted for Go compatibility; v3 is always written")
     .addOption(receiptOption())
+    .option("--pin", PIN_HELP.pin)
+    .option("--registry <url>", PIN_HELP.registry)
+    .option("--allow-host <host>", PIN_HELP.allowHost, collect, [] as string[])
+    .option("--registry-keys <file>", PIN_HELP.registryKeys)
+    .option("--ca <file>", PIN_HELP.ca)
     .passThroughOptions()
     .addHelpText(
       "after",
@@ -70,6 +79,7 @@ export function lockCommand() {
 Examples:
   mcptrust lock -- npx -y @modelcontextprotocol/server-filesystem /srv/data
   mcptrust lock -o servers/fs.lock.json -- node ./server.js
+  mcptrust lock --pin -- npx -y @modelcontextprotocol/server-filesystem@2026.8.31 /srv/data
 
 If the lockfile exists and the server still matches it, the file is left untouched ("up to date").
 If the server has drifted, lock refuses, prints the drift and exits 1; review it, then use --force.
@@ -77,6 +87,7 @@ The file is written atomically: a crash never leaves half a lockfile.
 Exit codes: 0 written or up to date, 1 drift (not written), 2 operational error.`,
     )
     .addHelpText("after", REMOTE_HELP)
+    .addHelpText("after", PIN_HELP_TEXT)
     .action(async (server, opts) => {
       // Loaded when the command runs, not when the CLI starts.
       const [
@@ -95,6 +106,14 @@ Exit codes: 0 written or up to date, 1 drift (not written), 2 operational error.
       const argv = await serverTarget(server, opts, "lock");
       let existing: LoadedLockfile | undefined;
       if (existsSync(opts.output)) existing = readLockfile(opts.output);
+      // --pin: the artifact is pinned (and every tarball verified) before the server is started.
+      checkPinFlags(opts, isRemote(argv));
+      let artifact: ArtifactPin | undefined;
+      if (opts.pin && !isRemote(argv)) {
+        const { pinForLock } = await import("../lib/artifact/pin_cli.ts");
+        const previous = existing?.version === "3" ? existing.lockfile.server.artifact : undefined;
+        artifact = await withProgress("pinning the package", () => pinForLock(argv, opts, previous));
+      }
       const scanStart = performance.now();
       const iface = await withProgress(
         "scanning server",
@@ -109,6 +128,7 @@ Exit codes: 0 written or up to date, 1 drift (not written), 2 operational error.
         generator: GENERATOR,
         updatedAt: nowRfc3339(),
         url: isRemote(argv) ? argv.display : undefined,
+        artifact,
       });
       const plan = planLock(existing, fresh, iface, opts.force === true);
       const { driftCounts } = await import("../lib/observe/receipt.ts");
