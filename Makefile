@@ -83,6 +83,7 @@ bench: build
 	$(DENO) run -A scripts/bench_policy_core.ts
 	$(DENO) run -A scripts/bench_policy.ts
 	$(BUN) scripts/bench_call_rules.ts
+	$(BUN) scripts/bench_eras.ts
 
 ## release: binaries for every target plus SHA256SUMS (Bun's target runtimes come from npm)
 release: setup $(WASM_TS)

@@ -84,7 +84,7 @@ export function requestCollision(text: string, msg: Record<string, unknown>): st
     if (why) return why;
   }
   // Repeats of id and method are refused by the id scan (top_level.ts), so here: params and below.
-  if (isPlainObject(params) && possiblyRepeated(text, objects.slice(1), '"params"')) {
+  if (isPlainObject(params) && possiblyRepeated(text, objects.slice(1), '"params"', params._meta)) {
     return repeatedMember(text);
   }
   return undefined;
@@ -100,18 +100,57 @@ function possiblyRepeated(
   text: string,
   objects: [string, Record<string, unknown>][],
   first: string,
+  meta: unknown,
 ): boolean {
   if (text.indexOf("\\u") !== -1 || text.indexOf("\\/") !== -1) return true;
   const at = text.indexOf(first);
   if (at === -1 || text.indexOf(first, at + first.length) !== -1) return true;
+  // A 2026-07-28 request carries `params._meta` (the envelope: clientInfo has a `name`), whose keys and
+  // strings may spell a checked key too: those occurrences are expected, so they are counted, not taken
+  // for a repeat. Anything else unexpected goes to the exact check.
+  const inMeta = isPlainObject(meta) ? spellings(meta, objects) : undefined;
+  if (inMeta === null) return true;
   for (const [, obj] of objects) {
     for (const k in obj) {
       const q = quoted(k);
-      const at = text.indexOf(q);
-      if (at === -1 || text.indexOf(q, at + q.length) !== -1) return true;
+      const expected = 1 + (inMeta?.get(k) ?? 0);
+      let found = 0;
+      for (let i = text.indexOf(q); i !== -1 && found <= expected; i = text.indexOf(q, i + q.length)) found++;
+      if (found !== expected) return true;
     }
   }
   return false;
+}
+
+/**
+ * How often each key of `objects` occurs as a key or a string value in `value` (the text spells each
+ * occurrence once as `"..."`), or null past 256 nodes (then the caller does the exact check).
+ */
+function spellings(
+  value: Record<string, unknown>,
+  objects: [string, Record<string, unknown>][],
+): Map<string, number> | null {
+  const counts = new Map<string, number>();
+  for (const [, obj] of objects) for (const k in obj) counts.set(k, 0);
+  let budget = 256;
+  const add = (s: string) => {
+    const n = counts.get(s);
+    if (n !== undefined) counts.set(s, n + 1);
+  };
+  const walk = (v: unknown): boolean => {
+    if (--budget < 0) return false;
+    if (typeof v === "string") add(v);
+    else if (Array.isArray(v)) {
+      for (const x of v) if (!walk(x)) return false;
+    } else if (isPlainObject(v)) {
+      for (const k in v) {
+        add(k);
+        if (!walk(v[k])) return false;
+      }
+    }
+    return true;
+  };
+  return walk(value) ? counts : null;
 }
 
 /** `"key"`, cached: the same few keys (name, arguments, params, ...) come in every message. */

@@ -99,3 +99,24 @@ test("foldKey: NFKC, lowercase, trailing NULs gone; plain ASCII is unchanged", (
 function toFullWidth(s: string): string {
   return [...s].map((c) => c >= "!" && c <= "~" ? String.fromCharCode(c.charCodeAt(0) + 0xfee0) : c).join("");
 }
+
+test("a 2026-07-28 envelope spelling a params key (clientInfo.name) is expected; a repeat beside it is still refused", () => {
+  const meta = `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28",` +
+    `"io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"h","version":"1"}}`;
+  const ok =
+    `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"name":"x"},${meta}}}`;
+  assert.equal(requestCollision(ok, JSON.parse(ok)), undefined);
+  const repeated =
+    `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","name":"exec",${meta}}}`;
+  assert.match(requestCollision(repeated, JSON.parse(repeated))!, /params repeats a member/);
+  // The envelope itself repeating a key is not a routing member; the name of the tool is.
+  fc.assert(
+    fc.property(fc.constantFrom("name", "arguments", "_meta"), fc.jsonValue(), (k, v) => {
+      const text =
+        `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{},${meta},` +
+        `"${k}":${JSON.stringify(v)}}}`;
+      assert.ok(requestCollision(text, JSON.parse(text)), text);
+    }),
+    { numRuns: 200 },
+  );
+});
