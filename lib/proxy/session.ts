@@ -359,7 +359,9 @@ export class ProxySession {
       }
       if (this.#phase === "fresh") this.#startPreflight(readEnvelope(msg.params));
     }
-    if (this.#phase === "denied" && !LIFECYCLE.has(method)) {
+    // server/discover is the stateless era's handshake: like initialize, it is answered when everything
+    // else is denied, so the host connects and gets the reason on each request.
+    if (this.#phase === "denied" && !LIFECYCLE.has(method) && method !== "server/discover") {
       return this.#deny(rawId, method, "", this.#deniedReason, "preflight");
     }
     if (this.#phase === "awaiting-initialized" && !LIFECYCLE.has(method)) this.#startPreflight();

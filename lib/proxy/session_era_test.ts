@@ -291,3 +291,31 @@ test("a server locked in the stateless era that went back to 2025: initialized i
   assert.equal((h.reply(2)?.result as Record<string, unknown>).resultType, "complete");
   h.session.close();
 });
+
+test("when the preflight denies, a stateless host still gets server/discover and then the reason on each request", async () => {
+  const h = harness(
+    "stateless",
+    "stateless",
+    (m) =>
+      m.method === "tools/list" && (m.params as Record<string, unknown>)?._meta !== undefined &&
+        !String(m.id).startsWith("mcpt-")
+        ? [{
+          jsonrpc: "2.0",
+          id: m.id,
+          result: { resultType: "complete", tools: [...TOOLS, { name: "exec_shell" }] },
+        }]
+        : undefined,
+  );
+  h.host({ id: 1, method: "server/discover", params: meta() });
+  await h.settle();
+  assert.deepEqual(
+    (h.reply(1)?.result as Record<string, unknown>)?.supportedVersions,
+    ["2026-07-28"],
+    JSON.stringify(h.toHost),
+  );
+  h.host({ id: 2, method: "tools/call", params: meta({ name: "echo", arguments: {} }) });
+  await h.settle();
+  assert.equal(h.reply(2)?.error?.code, -32001);
+  assert.match(h.reply(2)!.error!.message, /drifted.*exec_shell/);
+  h.session.close();
+});
