@@ -7,18 +7,19 @@
 #     (GitHub Actions with `permissions: id-token: write`; see .github/workflows/release.yml).
 # Bun fetches each target's runtime from the npm registry the first time (then caches it). A target whose
 # runtime cannot be had is reported and skipped; any other failure stops the release.
+# MCPTRUST_RELEASE_OUT (default dist/release) and MCPTRUST_RELEASE_TARGETS (default all five) are for tests.
 # See docs/CI.md ("Releases").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=${1:?version}
 commit=${2:?commit}
-out=dist/release
+out=${MCPTRUST_RELEASE_OUT:-dist/release}
 targets=${MCPTRUST_RELEASE_TARGETS:-linux-x64 linux-arm64 darwin-x64 darwin-arm64 windows-x64}
 # Archive timestamps: the commit's time, so two builds of one commit give the same archives.
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
 export SOURCE_DATE_EPOCH
-rm -rf "$out"
 mkdir -p "$out"
+rm -f "$out"/mcptrust-* "$out"/SHA256SUMS*
 skipped=()
 for target in $targets; do
   ext=""
