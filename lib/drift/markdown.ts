@@ -23,18 +23,20 @@ const INVISIBLE =
   /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]|\udb40[\udc00-\udc7f]/g;
 
 /**
- * `text` made inert for a Markdown table cell: invisible characters escaped as `\u{hex}`, `&`, `<` and
- * `>` as HTML entities, Markdown punctuation backslash-escaped, and `:` after a URL scheme or `www.`
- * broken so GitHub does not autolink it.
+ * `text` made inert where this module puts it (inside table cells and after a label, never at the start of
+ * a line): invisible characters escaped as `\u{hex}`; `&`, `<` and `>` as HTML entities; the punctuation
+ * that starts inline Markdown in GitHub's dialect (emphasis, code, links, images, strikethrough, math,
+ * table pipes) backslash-escaped; `@` and the `:` of `scheme://` and the `.` of `www.` as entities so no
+ * mention, email or URL autolinks.
  */
 export function mdText(text: string): string {
   return text
     .replace(INVISIBLE, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`)
-    .replace(/[\\`*_{}[\]()#+\-.!|~^"'$=]/g, (c) => `\\${c}`)
+    .replace(/[\\`*_[\]()!|~$]/g, (c) => `\\${c}`)
     .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-    .replace(/@/g, "&#64;") // no @mentions
-    .replace(/:/g, "&#58;") // no autolinked scheme:// URLs
-    .replace(/\bwww\\\./gi, (w) => w.replace("\\.", "&#46;"));
+    .replace(/@/g, "&#64;")
+    .replace(/:(?=\/\/)/g, "&#58;")
+    .replace(/\b(www)\./gi, "$1&#46;");
 }
 
 const ORDER: Severity[] = ["critical", "moderate", "info"];
