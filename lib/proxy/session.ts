@@ -39,7 +39,6 @@ import {
   readEnvelope,
   readInputRequired,
   STATELESS_PROTOCOL_VERSIONS,
-  statelessCapabilities,
   utf8Bytes,
   withEnvelope,
   withoutEnvelope,
