@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { join } from "node:path";
 import process from "node:process";
 import { Command, Option } from "@commander-js/extra-typings";
 import type { Severity } from "../lib/drift/types.ts";
@@ -223,6 +224,27 @@ Exit code: the server's own; 1 a check failed (signature, integrity, package); 2
 
       // 3. Verified tree (cache or download), entry checked against the package's bin.
       const cache = RunCache.open(opts.cacheDir ?? defaultCacheDir());
+      const self = launchMod.selfPath();
+      const sandboxOpts = {
+        self,
+        env: process.env,
+        envFlags,
+        cwd,
+        allowNet: opts.allowNet === true,
+        allowWrite,
+        allowRead,
+      };
+      // Whether bwrap starts here is checked while the tree is: the same namespaces and binds, with the
+      // cache's trees/ directory bound where the tree will be (the tree may not exist yet).
+      const probe = decision.bwrap
+        ? launchMod.probeSandbox(launchMod.buildLaunch({
+          ...sandboxOpts,
+          tree: cache.trees,
+          entry: join(cache.trees, "probe"),
+          args: [],
+          bwrap: decision.bwrap,
+        }))
+        : Promise.resolve(undefined);
       let npmrc: import("../lib/artifact/npmrc.ts").NpmConfig | undefined;
       const { loadNpmConfig } = await import("../lib/artifact/npmrc.ts");
       const tree = await installTree(plan, {
@@ -233,24 +255,12 @@ Exit code: the server's own; 1 a check failed (signature, integrity, package); 2
       });
       const { bin, entry } = launchMod.resolveEntry(tree.packageDir, plan);
       const args = [...plan.launch.args, ...extra];
-      const self = launchMod.selfPath();
-      const launchOpts = {
-        self,
-        tree: tree.root,
-        entry,
-        args,
-        env: process.env,
-        envFlags,
-        cwd,
-        allowNet: opts.allowNet === true,
-        allowWrite,
-        allowRead,
-      };
+      const launchOpts = { ...sandboxOpts, tree: tree.root, entry, args };
       let launch = launchMod.buildLaunch({ ...launchOpts, bwrap: decision.bwrap });
       let sandboxLine: string;
       let sandboxNote: string | undefined = decision.warning;
       if (launch.bwrap) {
-        const failure = await launchMod.probeSandbox(launch);
+        const failure = await probe;
         if (failure !== undefined) {
           if (mode === "required") {
             throw new McpTrustError(

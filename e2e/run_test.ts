@@ -13,13 +13,18 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import {
+  closeSync,
   existsSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
+  writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
@@ -470,3 +475,25 @@ test("signatures: a changed pin fails --key (exit 1); --require-signature withou
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
+
+test("a cached tree changed behind mcptrust's back (same size, times put back) is caught and extracted again", async () => {
+  const cache = join(DIR, "cache-tamper");
+  const first = await mcptrust(["run", "--lock", LOCK, "--key", PUB, "--dry-run", ...net(cache)]);
+  assert.equal(first.code, 0, first.stderr);
+  const [key] = readdirSync(join(cache, "trees"));
+  const file = join(cache, "trees", key, "root/node_modules/mcptrust-fixture-util/index.js");
+  const original = readFileSync(file, "utf8");
+  const st = statSync(file);
+  await new Promise((r) => setTimeout(r, 20));
+  const fd = openSync(file, "r+");
+  writeSync(fd, "/", 0);
+  closeSync(fd);
+  utimesSync(file, st.atime, st.mtime);
+  const r = await mcptrust(["run", "--lock", LOCK, "--key", PUB, "--dry-run", ...net(cache)]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /warning: the cached tree of mcptrust-fixture-server@1\.0\.0 changed since it was verified \(file node_modules\/mcptrust-fixture-util\/index\.js changed content\); extracting it again\n/,
+  );
+  assert.equal(readFileSync(file, "utf8"), original);
+});

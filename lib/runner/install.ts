@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Buffer } from "node:buffer";
 import { CheckFailedError, McpTrustError } from "../errors.ts";
-import { displayUrl, fetchHardened, type FetchOptions } from "../artifact/fetcher.ts";
+import type { FetchOptions } from "../artifact/fetcher.ts";
 import {
   type ArtifactDigests,
   hashBytes,
@@ -25,8 +25,14 @@ import {
   verifySri,
 } from "../artifact/integrity.ts";
 import { atomicWriteFile } from "../atomic_write.ts";
-import { extractTarball } from "./extract.ts";
-import { type ManifestPackage, type RunCache, scanTree, type TreeManifest, verifyTree } from "./cache.ts";
+import {
+  type ManifestPackage,
+  type RunCache,
+  scanTree,
+  statFingerprint,
+  type TreeManifest,
+  verifyTree,
+} from "./cache.ts";
 import type { PlannedPackage, RunPlan } from "./run_plan.ts";
 
 /** Options for {@link installTree}. */
@@ -89,6 +95,8 @@ async function download(
   p: PlannedPackage,
   opts: InstallOptions,
 ): Promise<{ bytes: Uint8Array; digests: ArtifactDigests }> {
+  // Loaded only when something is downloaded: a warm start never needs the network stack.
+  const { displayUrl, fetchHardened } = await import("../artifact/fetcher.ts");
   const res = await fetchHardened(p.tarballUrl, {
     onWarning: opts.warn,
     ...opts.fetch,
@@ -184,6 +192,7 @@ async function extractAll(
   plan: RunPlan,
   bytes: Map<string, Uint8Array>,
 ): Promise<void> {
+  const { extractTarball } = await import("./extract.ts");
   const levels = new Map<number, PlannedPackage[]>();
   for (const p of plan.packages) {
     const d = depthOf(p.path);
@@ -270,6 +279,8 @@ export async function installTree(plan: RunPlan, opts: InstallOptions): Promise<
       created_at: new Date().toISOString(),
       packages: packages.map(({ source: _, ...p }) => p),
       ...scanned,
+      // Renaming the staging directory into place changes no entry below root/.
+      stat: statFingerprint(root),
     };
     atomicWriteFile(join(staging, "manifest.json"), JSON.stringify(manifest) + "\n", { mode: 0o644 });
   } catch (err) {

@@ -14,6 +14,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
@@ -23,7 +24,7 @@ import { CheckFailedError, EXIT_CHECK_FAILED } from "../errors.ts";
 import { parseLockfile } from "../lockfile/load.ts";
 import { testTls } from "../artifact/test_support.ts";
 import { packTarball, pinOnlyLockfile, startFixtureRegistry } from "../../testdata/run/packages.ts";
-import { RunCache } from "./cache.ts";
+import { RunCache, statFingerprint, verifyTree } from "./cache.ts";
 import { type InstallOptions, installTree } from "./install.ts";
 import { planRun } from "./run_plan.ts";
 
@@ -266,6 +267,8 @@ test("a cached tree changed after extraction (content, size, added file, mode, r
       ["removed", () => rmSync(index), /removed/],
     ];
     for (const [what, change, reason] of changes) {
+      // A later clock tick than the extraction's writes (file times are coarse-grained).
+      await new Promise((r) => setTimeout(r, 20));
       change();
       const warnings: string[] = [];
       const again = await installTree(plan, options(w.cache, warnings));
@@ -276,6 +279,38 @@ test("a cached tree changed after extraction (content, size, added file, mode, r
       assert.equal(statSync(index).mode & 0o777, 0o644);
       assert.ok(!existsSync(join(tree.packageDir, "evil.js")));
     }
+  } finally {
+    await fx.close();
+    rmSync(w.dir, { recursive: true, force: true });
+  }
+});
+
+test("the tree check: metadata first; a touched but unchanged tree is hashed once, then trusted again", async () => {
+  const w = workspace();
+  const fx = await startFixtureRegistry(w.marker);
+  try {
+    const plan = planOf(fx.pin);
+    const tree = await installTree(plan, options(w.cache));
+    const checked = () => {
+      const r = verifyTree(tree.treeDir, plan.treeKey);
+      return r.ok ? r.checked : r.reason;
+    };
+    // Deno's node:fs gives ctime in whole seconds: no fingerprint, every check hashes (the binary's Bun: ns).
+    const precise = statFingerprint(tree.root) !== undefined;
+    const cheap = precise ? "metadata" : "content";
+    assert.equal(checked(), cheap);
+    // Same bytes, new times (as `touch` or a copy leaves them): every file is hashed, then the fingerprint renewed.
+    await new Promise((r) => setTimeout(r, 20));
+    const index = join(tree.root, "node_modules/mcptrust-fixture-util/index.js");
+    utimesSync(index, new Date(), new Date());
+    assert.equal(checked(), "content");
+    assert.equal(checked(), cheap);
+    // Same size, other bytes, the old times put back (utimes): the ctime still moved, so it is caught.
+    const st = statSync(index);
+    await new Promise((r) => setTimeout(r, 20));
+    overwrite(index, "/", 0);
+    utimesSync(index, st.atime, st.mtime);
+    assert.equal(checked(), "file node_modules/mcptrust-fixture-util/index.js changed content");
   } finally {
     await fx.close();
     rmSync(w.dir, { recursive: true, force: true });
