@@ -19,7 +19,9 @@
  *    mismatch is exit 1) and check that it would unpack safely (lib/runner/extract.ts's checks), all
  *    before anything is written; the package itself also gets the sha256 and size of the bytes;
  * 7. read the package's own package.json from its verified tarball: name and version must match, and
- *    the bin the launcher would run gives `launch.entry`.
+ *    the bin the launcher would run gives `launch.entry`;
+ * 8. with `--verify-provenance`, verify the registry's npm attestations against the verified integrity
+ *    and record them (lib/artifact/provenance.ts); a downgrade or identity change is exit 1.
  *
  * @module
  */
@@ -30,7 +32,12 @@ import { Buffer } from "node:buffer";
 import { Parser } from "tar/parse";
 import type { ReadEntry } from "tar/read-entry";
 import { CheckFailedError, McpTrustError } from "../errors.ts";
-import type { ArtifactPin, PinnedDependency, RegistrySignatureRecord } from "../lockfile/types.ts";
+import type {
+  ArtifactPin,
+  PinnedDependency,
+  ProvenanceInfo,
+  RegistrySignatureRecord,
+} from "../lockfile/types.ts";
 import { inspectTarball } from "../runner/extract.ts";
 import { classifyAddress, isIpLiteral } from "./address.ts";
 import {
@@ -48,6 +55,12 @@ import { IntegrityHasher, type SriAlgorithm, strongestSri, verifySri } from "./i
 import { type LauncherCommand, parseLauncher } from "./launcher.ts";
 import { loadNpmConfig, type NpmConfig, type NpmConfigOptions } from "./npmrc.ts";
 import { distOf, fetchPackument, packumentUrl, pickVersion, publishTime } from "./packument.ts";
+import {
+  fetchAttestations,
+  provenanceChange,
+  type ProvenanceRecord,
+  verifyAttestations,
+} from "./provenance.ts";
 import { embeddedRegistryKeys, type RegistryKey } from "./registry_keys.ts";
 import { checkRegistrySignature, type SignatureCheck } from "./registry_signature.ts";
 import { type BunRegistries, parseBunLock, resolveWithBun } from "./resolve.ts";
@@ -76,6 +89,19 @@ export interface PinOptions {
   onWarning?: (line: string) => void;
   /** Parallel tarball downloads. Default 6. */
   concurrency?: number;
+  /**
+   * `--verify-provenance`: verify the registry's npm attestations (lib/artifact/provenance.ts) and record
+   * them. Also on when the previous pin recorded verified provenance (it must not be lost silently).
+   */
+  verifyProvenance?: boolean;
+  /** `--expected-source`: the repository the package must be built from (`https://github.com/o/r`). */
+  expectedSource?: string;
+  /** `--require-provenance`: no attestations is a failure (exit 1). */
+  requireProvenance?: boolean;
+  /** `--force`: accept a provenance downgrade or identity change against the previous pin. */
+  force?: boolean;
+  /** The Sigstore trusted root for attestations (tests); default the embedded public-good root. */
+  trustedRoot?: unknown;
 }
 
 /** The result of {@link pinNpmArtifact}. */
@@ -549,6 +575,17 @@ export async function pinNpmArtifact(argv: readonly string[], opts: PinOptions =
     });
   }
 
+  // 8. Provenance (npm attestations), checked against the verified integrity.
+  const provenance = await checkProvenance(
+    opts,
+    registry,
+    picked.manifest.dist as Record<string, unknown> | undefined,
+    { name, version, integrity: top.integrity },
+    fetchFor,
+    notes,
+    warn,
+  );
+
   const same = opts.previous?.name === name && opts.previous?.version === version &&
     opts.previous?.integrity === top.integrity;
   const pin: PinResult["pin"] = {
@@ -564,5 +601,67 @@ export async function pinNpmArtifact(argv: readonly string[], opts: PinOptions =
     dependencies: deps,
     registry_signature: signatureRecord(check, now, opts.previous, same),
   };
+  if (provenance) pin.provenance = provenance;
   return { pin, command, how: picked.how, notes };
+}
+
+/**
+ * Step 8 of the pin: with `--verify-provenance` (or a previous pin with verified provenance), fetches and
+ * verifies the version's npm attestations, and refuses a downgrade or identity change unless `--force`.
+ *
+ * @throws CheckFailedError (exit 1): attestations that do not verify or match; none with
+ *   `--require-provenance`; a downgrade or identity change without `--force`
+ */
+async function checkProvenance(
+  opts: PinOptions,
+  registry: string,
+  dist: Record<string, unknown> | undefined,
+  pkg: { name: string; version: string; integrity: string },
+  fetchFor: (url: string) => FetchOptions,
+  notes: string[],
+  warn: (line: string) => void,
+): Promise<ProvenanceRecord | undefined> {
+  const previous = opts.previous?.name === pkg.name ? opts.previous.provenance : undefined;
+  if (!opts.verifyProvenance && !opts.requireProvenance && previous?.verified !== true) return undefined;
+  const label = `${pkg.name}@${pkg.version}`;
+  const attestations = await fetchAttestations(registry, dist, fetchFor(registry));
+  let record: ProvenanceRecord | undefined;
+  if (attestations === undefined || attestations.length === 0) {
+    notes.push(`${registry} serves no provenance attestations for ${label}`);
+  } else {
+    record = await verifyAttestations({
+      ...pkg,
+      attestations,
+      registryKeys: opts.registryKeys,
+      expectedSource: opts.expectedSource,
+      trustedRoot: opts.trustedRoot,
+      now: opts.now,
+    });
+    if (!record) notes.push(`${registry} serves a publish attestation but no SLSA provenance for ${label}`);
+  }
+  if (!record && opts.requireProvenance) {
+    throw new CheckFailedError(`${label} has no verifiable provenance, and --require-provenance is set`, {
+      hint:
+        "pin a version published with provenance (npm publish --provenance), or drop --require-provenance",
+    });
+  }
+  const change = provenanceChange(previous, record, label);
+  if (change !== undefined) {
+    if (!opts.force) {
+      throw new CheckFailedError(change, {
+        hint: "review who publishes this package now; if the change is intended, lock again with --force",
+      });
+    }
+    warn(`${change} (accepted with --force)`);
+  }
+  if (record && previous?.verified === true && sameIdentity(previous, record)) {
+    record.verified_at = previous.verified_at ?? record.verified_at;
+  }
+  return record;
+}
+
+function sameIdentity(a: ProvenanceInfo, b: ProvenanceRecord): boolean {
+  const p = a as Partial<ProvenanceRecord>;
+  return p.workflow_uri === b.workflow_uri && p.commit === b.commit && p.log_index === b.log_index &&
+    p.source_repo === b.source_repo;
 }

@@ -49,6 +49,17 @@ export type { ArtifactDigest } from "./sigstore_digest.ts";
 export { isArtifactDigestForm, looksLikeArtifactDigest, parseArtifactDigest } from "./sigstore_digest.ts";
 
 /**
+ * An artifact named by its SHA-512, for DSSE bundles only: the in-toto statement must name it among its
+ * subjects (npm attestations name the tarball by sha512, the digest of its integrity). A message
+ * signature cannot be checked against it (usage error).
+ */
+export interface SubjectSha512 {
+  algorithm: "sha512";
+  /** The 64 digest bytes. */
+  digest: Uint8Array;
+}
+
+/**
  * Who may have signed: the certificate identity (the Fulcio certificate's subject alternative name, e.g.
  * a GitHub Actions workflow URI or an email) and the OIDC issuer that vouched for it.
  *
@@ -172,7 +183,7 @@ export function parseBundleJSON(text: string | Uint8Array, source = "Sigstore bu
 // deno-lint-ignore require-await -- async by contract (stable API); the checks themselves are synchronous
 export async function verifySigstoreBundle(
   bundle: unknown,
-  artifact: Uint8Array | ArtifactDigest,
+  artifact: Uint8Array | ArtifactDigest | SubjectSha512,
   opts: { policy?: IdentityPolicy; publicKeyPem?: string; trustedRoot?: unknown },
 ): Promise<SigstoreVerified> {
   const matcher = opts.policy === undefined ? undefined : compilePolicy(opts.policy);
@@ -213,9 +224,14 @@ export async function verifySigstoreBundle(
   const data = artifact instanceof Uint8Array
     ? Buffer.from(artifact.buffer, artifact.byteOffset, artifact.byteLength)
     : undefined;
-  const digest = artifact instanceof Uint8Array ? undefined : checkArtifactDigestArg(artifact);
+  const sha512 = artifact instanceof Uint8Array || artifact?.algorithm !== "sha512"
+    ? undefined
+    : checkSha512Arg(artifact, parsed);
+  const digest = artifact instanceof Uint8Array || sha512
+    ? undefined
+    : checkArtifactDigestArg(artifact as ArtifactDigest);
   if (data) checkMessageDigest(parsed, data);
-  else checkMessageDigestAgainst(parsed, digest!);
+  else if (digest) checkMessageDigestAgainst(parsed, digest);
 
   let trust;
   try {
@@ -276,6 +292,8 @@ export async function verifySigstoreBundle(
           sha256: nodeCrypto.createHash("sha256").update(data).digest("hex"),
           sha512: nodeCrypto.createHash("sha512").update(data).digest("hex"),
         }
+        : sha512
+        ? { sha512: Buffer.from(sha512).toString("hex") }
         : { sha256: Buffer.from(digest!).toString("hex") },
     );
   }
@@ -522,6 +540,21 @@ function checkArtifactDigestArg(d: ArtifactDigest): Uint8Array {
   return d.digest;
 }
 
+/** A {@link SubjectSha512}'s own shape; only a DSSE bundle can be checked against it. */
+function checkSha512Arg(d: SubjectSha512, bundle: Bundle): Uint8Array {
+  if (!(d.digest instanceof Uint8Array) || d.digest.length !== 64) {
+    throw new McpTrustError("the artifact digest must be a 64-byte sha512 digest", {
+      hint: "give the artifact's sha512 (the digest of its sha512 integrity)",
+    });
+  }
+  if (bundle.content.$case !== "dsseEnvelope") {
+    throw new McpTrustError("a sha512 digest can only be checked against a DSSE bundle's in-toto subjects", {
+      hint: "pass the artifact bytes for a message signature",
+    });
+  }
+  return d.digest;
+}
+
 /** With a digest instead of bytes: the message signature's digest must be that very SHA-256. */
 function checkMessageDigestAgainst(bundle: Bundle, digest: Uint8Array): void {
   if (bundle.content.$case !== "messageSignature") return;
@@ -679,9 +712,9 @@ function checkInTotoSubject(bundle: Bundle, want: Record<string, string>): void 
   }
   throw new SigstoreCheckFailedError(
     "artifact",
-    `the artifact (sha256:${want.sha256}) is not a subject of the bundle's in-toto statement (subjects: ${
-      found.join(", ") || "none"
-    })`,
+    `the artifact (${
+      want.sha256 !== undefined ? `sha256:${want.sha256}` : `sha512:${want.sha512}`
+    }) is not a subject of the bundle's in-toto statement (subjects: ${found.join(", ") || "none"})`,
     { hint: "check that you passed the file the attestation is about" },
   );
 }

@@ -75,6 +75,11 @@ export interface FixtureVersion {
   signatures?: { keyid: string; sig: string }[];
   /** Serve no `dist.signatures` for this version even if the registry signs. */
   unsigned?: boolean;
+  /**
+   * npm attestations to serve: `dist.attestations = {url, provenance}` and this document at
+   * `/-/npm/v1/attestations/<name>@<version>` (`{attestations: [{predicateType, bundle}]}`).
+   */
+  attestations?: unknown;
 }
 
 /** A registry signing key made at test time, as npm's keys endpoint describes one. */
@@ -172,6 +177,13 @@ export async function startFixtureRegistry(
       send(res, 200, { keys: [opts.signingKey.entry] });
       return;
     }
+    const att = versions.find((v) =>
+      v.attestations && path === `-/npm/v1/attestations/${v.name}@${v.version}`
+    );
+    if (att) {
+      send(res, 200, att.attestations);
+      return;
+    }
     const tar = versions.find((v) => path === `${v.name}/-/${tarballFile(v.name, v.version)}`);
     if (tar) {
       const bytes = tar.serveTarball ?? tar.tarball;
@@ -197,6 +209,12 @@ export async function startFixtureRegistry(
             sig: signVersion(opts.signingKey.privateKey, v.name, v.version, integrity),
           }];
         }
+      }
+      if (v.attestations) {
+        dist.attestations = {
+          url: `${origin}-/npm/v1/attestations/${v.name}@${v.version}`,
+          provenance: { predicateType: "https://slsa.dev/provenance/v1" },
+        };
       }
       return { ...v.manifest, name: v.name, version: v.version, dist };
     };
