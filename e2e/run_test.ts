@@ -40,6 +40,8 @@ import {
   pinOnlyLockfile,
   startFixtureRegistry,
 } from "../testdata/run/packages.ts";
+import { startFixtureRegistry as startPinRegistry } from "../testdata/registry/fixture_registry.ts";
+import { pinFixtureVersions } from "../testdata/registry/pin_fixture.ts";
 import { BIN, run, type RunResult, tempDir } from "./helpers.ts";
 
 const DIR = tempDir("mcptrust-run-");
@@ -496,4 +498,58 @@ test("a cached tree changed behind mcptrust's back (same size, times put back) i
     /warning: the cached tree of mcptrust-fixture-server@1\.0\.0 changed since it was verified \(file node_modules\/mcptrust-fixture-util\/index\.js changed content\); extracting it again\n/,
   );
   assert.equal(readFileSync(file, "utf8"), original);
+});
+
+test("lock --pin, then run --lock: the pin lock --pin writes runs as is, verified, with no node on PATH", async () => {
+  // lock --pin (issue 7 §2) starts the server with the command given, so it needs npx; run --lock does not.
+  const marker = join(DIR, "pin-marker");
+  const reg = await startPinRegistry(pinFixtureVersions(marker));
+  try {
+    const home = join(DIR, "pin-home");
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, ".npmrc"), `registry=${reg.url}\n`);
+    const pinned = join(DIR, "pinned.json");
+    const lockEnv = {
+      ...process.env,
+      HOME: home,
+      npm_config_cafile: CA,
+      npm_config_cache: join(DIR, "pin-npm-cache"),
+      npm_config_ignore_scripts: "true",
+      npm_config_update_notifier: "false",
+    } as Record<string, string>;
+    const locked = await run(
+      [
+        "lock",
+        "--pin",
+        "--allow-host",
+        "localhost",
+        "--ca",
+        CA,
+        "-o",
+        pinned,
+        "--",
+        "npx",
+        "-y",
+        "@fixture/server@^1.0.0",
+      ],
+      { cwd: DIR, env: lockEnv },
+    );
+    assert.equal(locked.code, 0, locked.stderr);
+    assert.equal(JSON.parse(readFileSync(pinned, "utf8")).server.artifact.version, "1.1.0");
+    await withHost(["run", "--lock", pinned, ...net()], async ({ client, stderr }) => {
+      assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ["greet"]);
+      // @fixture/greeting's nested fixture-words 2.1.0, as pinned.
+      assert.match(
+        textOf(await call(client, "greet", { name: "Ada" })),
+        /^Hello, Ada \(greeting words 2\.1\.0\)$/,
+      );
+      assert.match(
+        stderr(),
+        /verified @fixture\/server@1\.1\.0 and 4 dependencies \(5 downloaded\), 1 optional skipped/,
+      );
+    });
+    assert.ok(!existsSync(marker), "an install script ran");
+  } finally {
+    await reg.close();
+  }
 });
