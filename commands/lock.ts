@@ -72,6 +72,9 @@ export function lockCommand() {
     .option("--allow-host <host>", PIN_HELP.allowHost, collect, [] as string[])
     .option("--registry-keys <file>", PIN_HELP.registryKeys)
     .option("--ca <file>", PIN_HELP.ca)
+    .option("--verify-provenance", PIN_HELP.verifyProvenance)
+    .option("--expected-source <repo>", PIN_HELP.expectedSource)
+    .option("--require-provenance", PIN_HELP.requireProvenance)
     .passThroughOptions()
     .addHelpText(
       "after",

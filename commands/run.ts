@@ -254,6 +254,12 @@ Exit code: the server's own; 1 a check failed (signature, integrity, package); 2
         warn: stderr,
       });
       const { bin, entry } = launchMod.resolveEntry(tree.packageDir, plan);
+      // Provenance recorded by lock --pin --verify-provenance: verified again, offline, against the
+      // pinned integrity the tree was just checked against (exit 1 if it no longer verifies).
+      if (loaded.version === "3") {
+        const { verifyRecordedProvenance } = await import("../lib/artifact/provenance.ts");
+        await verifyRecordedProvenance(loaded.lockfile.server.artifact);
+      }
       const args = [...plan.launch.args, ...extra];
       const launchOpts = { ...sandboxOpts, tree: tree.root, entry, args };
       let launch = launchMod.buildLaunch({ ...launchOpts, bwrap: decision.bwrap });
@@ -396,7 +402,12 @@ export function renderPlan(v: PlanView): string {
   };
   lines.push("mcptrust run --dry-run: everything verified; nothing started");
   lines.push(`lockfile    ${v.lock} (sha256 ${v.lockSha256}), ${v.signed}`);
-  lines.push(`package     ${pkgLine(v.plan.root.path)}`);
+  const sig = v.plan.registrySignature;
+  lines.push(
+    `package     ${pkgLine(v.plan.root.path)}${
+      sig ? `; registry signature at pin time: ${sig.status}${sig.keyid ? ` (${sig.keyid})` : ""}` : ""
+    }`,
+  );
   for (const p of v.plan.packages.filter((p) => !p.root)) lines.push(`  ${p.path}  ${pkgLine(p.path)}`);
   for (const s of v.plan.skipped) {
     lines.push(`  skipped ${s.path} (${s.name}@${s.version}, optional): ${s.reason}`);

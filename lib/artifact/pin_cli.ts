@@ -17,6 +17,10 @@ export interface PinFlags {
   allowHost?: string[];
   registryKeys?: string;
   ca?: string;
+  verifyProvenance?: boolean;
+  expectedSource?: string;
+  requireProvenance?: boolean;
+  force?: boolean;
 }
 
 /** Help texts of the `--pin` flags. */
@@ -28,6 +32,13 @@ export const PIN_HELP = {
   registryKeys: "with --pin: npm registry signing keys (the JSON of <registry>/-/npm/v1/keys) instead of " +
     "the keys embedded from Sigstore's TUF seed",
   ca: "with --pin: trust these CA certificates (PEM) for the registry instead of the system roots",
+  verifyProvenance:
+    "with --pin: verify the registry's npm provenance attestations (Sigstore, offline against the " +
+    "embedded trusted root) and record the build identity and bundles in server.artifact.provenance",
+  expectedSource:
+    "with --verify-provenance: the repository the package must be built from (github.com/<owner>/<repo>, " +
+    "matched exactly)",
+  requireProvenance: "with --pin: fail (exit 1) when the version has no verifiable provenance",
 } as const;
 
 /** Help text appended to `lock --help`. */
@@ -38,8 +49,15 @@ tarball is downloaded over HTTPS and checked against its integrity before the se
 registry signature of the version is checked against npm's keys and recorded. Registry tokens from
 .npmrc are used for requests and never printed or written.
   mcptrust lock --pin -- npx -y @modelcontextprotocol/server-filesystem@^2026 /srv/data
+Provenance (--verify-provenance): the registry's attestations are verified offline: every subject is the
+package URL and the tarball's sha512, the publish attestation is signed by a registry key, the SLSA
+provenance by a GitHub Actions workflow (issuer and --expected-source exact), its predicate matches the
+certificate. Once recorded, provenance is checked on every later lock --pin: a version without it
+(downgrade) or from another repository or issuer is refused unless --force.
+  mcptrust lock --pin --verify-provenance --expected-source github.com/org/repo -- npx -y @org/server@1
 Refused: a spec that resolves to nothing or is not a registry package, and network refusals (exit 2);
-a tarball whose integrity does not match, or a registry signature that does not verify (exit 1).`;
+a tarball whose integrity does not match, a registry signature or attestation that does not verify, a
+provenance downgrade or identity change (exit 1).`;
 
 /**
  * Checks the `--pin` flags against each other.
@@ -52,10 +70,18 @@ export function checkPinFlags(flags: PinFlags, remote: boolean): void {
     (flags.allowHost?.length ?? 0) > 0 && "--allow-host",
     flags.registryKeys !== undefined && "--registry-keys",
     flags.ca !== undefined && "--ca",
+    flags.verifyProvenance && "--verify-provenance",
+    flags.expectedSource !== undefined && "--expected-source",
+    flags.requireProvenance && "--require-provenance",
   ].filter(Boolean);
   if (!flags.pin && used.length > 0) {
     throw new McpTrustError(`${used.join(", ")} only apply with --pin`, {
       hint: "add --pin to pin the npm package, or drop the flag",
+    });
+  }
+  if (flags.expectedSource !== undefined && !flags.verifyProvenance && !flags.requireProvenance) {
+    throw new McpTrustError("--expected-source only applies with --verify-provenance", {
+      hint: "add --verify-provenance",
     });
   }
   if (flags.pin && remote) {
@@ -87,7 +113,10 @@ export function summarizePin(pin: ArtifactPin): string {
   return `Pinned ${pin.name}@${pin.version} (${pin.integrity}): ${deps.length} package(s)` +
     (optional ? ` (${optional} optional)` : "") +
     `, bin ${pin.launch?.bin} -> ${pin.launch?.entry}` +
-    (sig ? `, registry signature ${sig.status}${sig.keyid ? ` (${sig.keyid})` : ""}` : "");
+    (sig ? `, registry signature ${sig.status}${sig.keyid ? ` (${sig.keyid})` : ""}` : "") +
+    (pin.provenance?.verified
+      ? `, provenance verified (${pin.provenance.source_repo}, ${pin.provenance.workflow_uri})`
+      : "");
 }
 
 /**
@@ -110,12 +139,19 @@ export async function pinForLock(
   const registryKeys = flags.registryKeys !== undefined
     ? loadRegistryKeysFile(flags.registryKeys)
     : undefined;
+  const expectedSource = flags.expectedSource !== undefined
+    ? (await import("./provenance.ts")).normalizeExpectedSource(flags.expectedSource)
+    : undefined;
   const r = await pinNpmArtifact(argv, {
     registry: flags.registry,
     allowHosts: flags.allowHost,
     caPem,
     registryKeys,
     previous,
+    verifyProvenance: flags.verifyProvenance === true,
+    expectedSource,
+    requireProvenance: flags.requireProvenance === true,
+    force: flags.force === true,
     onWarning: (line) => process.stderr.write(`${line.startsWith("warning:") ? line : `warning: ${line}`}\n`),
   });
   for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
