@@ -548,6 +548,13 @@ test("lock --pin, then run --lock: the pin lock --pin writes runs as is, verifie
         /verified @fixture\/server@1\.1\.0 and 4 dependencies \(5 downloaded\), 1 optional skipped/,
       );
     });
+    const plan = await mcptrust(["run", "--lock", pinned, "--dry-run", ...net()]);
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.match(
+      plan.stdout,
+      /\npackage {5}@fixture\/server@1\.1\.0 .*; registry signature at pin time: absent\n/,
+    );
+    assert.match(plan.stdout, /\n {2}skipped node_modules\/@fixture\/native-darwin-arm64 /);
     assert.ok(!existsSync(marker), "an install script ran");
   } finally {
     await reg.close();

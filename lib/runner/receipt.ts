@@ -60,7 +60,12 @@ export interface RunVerification {
   dry_run: boolean;
   lockfile: { path: string; sha256: string };
   signature: ReceiptSignature;
-  package: ReceiptPackage & { tarball_url: string; registry?: string };
+  package: ReceiptPackage & {
+    tarball_url: string;
+    registry?: string;
+    /** The registry signature check `lock --pin` recorded (not repeated at run time). */
+    registry_signature_at_pin?: { status: string; keyid?: string };
+  };
   dependencies: ReceiptPackage[];
   skipped: { path: string; name: string; version: string; reason: string }[];
   tree: { key: string; dir: string; reused: boolean };
@@ -107,7 +112,12 @@ export function buildRunVerification(i: RunVerificationInputs): RunVerification 
     dry_run: i.dryRun,
     lockfile: i.lockfile,
     signature: i.signature,
-    package: { ...record(root), tarball_url: i.plan.root.tarballUrl, registry: i.plan.registry },
+    package: {
+      ...record(root),
+      tarball_url: i.plan.root.tarballUrl,
+      registry: i.plan.registry,
+      ...(i.plan.registrySignature ? { registry_signature_at_pin: i.plan.registrySignature } : {}),
+    },
     dependencies: i.plan.packages.filter((p) => !p.root).map((p) => record(byPath.get(p.path)!)),
     skipped: i.plan.skipped.map((s) => ({ ...s })),
     tree: { key: i.tree.key, dir: i.tree.root, reused: i.tree.source === "cache" },

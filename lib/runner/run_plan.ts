@@ -68,6 +68,7 @@ const NpmPinSchema = v.looseObject({
     args: v.optional(v.array(v.string())),
   }),
   dependencies: v.optional(v.array(DependencySchema)),
+  registry_signature: v.optional(v.looseObject({ status: v.string(), keyid: v.optional(v.string()) })),
 });
 
 /** One package to fetch, verify and place in the tree. */
@@ -114,6 +115,8 @@ export interface RunPlan {
   };
   /** The registry recorded at pin time (informational). */
   registry?: string;
+  /** The registry signature check recorded at pin time (informational: not checked again here). */
+  registrySignature?: { status: string; keyid?: string };
   /** sha256 hex over the installed set (layout version, every path and integrity): the tree cache key. */
   treeKey: string;
 }
@@ -330,6 +333,9 @@ export function planRun(loaded: LoadedLockfile, here: Platform = currentPlatform
     skipped,
     launch: { bin: pin.launch.bin, entry, args: [...(pin.launch.args ?? [])] },
     registry: pin.registry,
+    registrySignature: pin.registry_signature
+      ? { status: pin.registry_signature.status, keyid: pin.registry_signature.keyid }
+      : undefined,
     treeKey: createHash("sha256").update(keyDoc).digest("hex"),
   };
 }
