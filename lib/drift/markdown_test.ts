@@ -91,7 +91,7 @@ test("text from the server cannot break the table, inject HTML or links, mention
 test("mdText keeps ordinary names readable", () => {
   assert.equal(mdText("read_file"), "read\\_file");
   assert.equal(mdText("file:///srv/{path}"), "file&#58;///srv/{path}");
-  assert.equal(mdText("fixture-server 1.2.0 #1 + \"x\""), "fixture-server 1.2.0 #1 + \"x\"");
+  assert.equal(mdText('fixture-server 1.2.0 #1 + "x"'), 'fixture-server 1.2.0 #1 + "x"');
   assert.equal(mdText("plain words"), "plain words");
 });
 
