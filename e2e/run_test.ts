@@ -263,12 +263,19 @@ test("sandbox: writes outside --allow-write fail, inside succeed; the network is
     assert.equal(conn.isError, true, textOf(conn));
     assert.match(textOf(conn), /^connect failed: (ECONNREFUSED|ENETUNREACH)/);
   });
-  await withHost([...base, "--allow-net"], async ({ client }) => {
+  await withHost([...base, "--allow-net", "--env", SECRET, "--env", "MODE=sk-value"], async ({ client }) => {
     assert.equal(
       textOf(await call(client, "connect", { host: "127.0.0.1", port })),
       `connected to 127.0.0.1:${port}`,
     );
+    const names: string[] = JSON.parse(textOf(await call(client, "env")));
+    assert.ok(names.includes(SECRET) && names.includes("MODE"), names.join());
   });
+  // --env values reach the server through bwrap's environment, never its command line (readable by all).
+  const plan = await mcptrust([...base, "--dry-run", "--env", SECRET, "--env", "MODE=sk-value"]);
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.match(plan.stdout, /\nwould run {3}\S*bwrap /);
+  assert.doesNotMatch(plan.stdout, /s3cret|sk-value|--setenv/);
   noInstallScriptRan();
 });
 

@@ -217,8 +217,9 @@ export function sandboxPaths(flag: string, paths: readonly string[], cwd: string
 /**
  * Builds the launch: `[self, ...RUNTIME_FLAGS, entry, ...args]` with {@link bareEnv}, or, with `bwrap`,
  * the sandbox argv around it (sandbox.ts: the tree and `self` read-only, private /tmp, no network unless
- * `allowNet`, only `allowWrite` writable, cleared environment with the same allowlist, HOME and TMPDIR
- * private).
+ * `allowNet`, only `allowWrite` writable). In the sandbox the environment is the same allowlist with HOME
+ * and TMPDIR private, given to bwrap as its whole environment rather than on its command line (which any
+ * user can read while the server runs).
  *
  * @throws McpTrustError (exit 2) from the sandbox builder (e.g. a writable path over the tree)
  */
@@ -247,8 +248,11 @@ export function buildLaunch(o: LaunchOptions): Launch {
     env: o.env,
     passEnv: o.envFlags.passEnv,
     setEnv: o.envFlags.setEnv,
+    // Values (tokens passed with --env) stay off bwrap's command line, which every user can read.
+    envFromProcess: true,
   };
   const argv = buildBwrapArgv(spec);
+  const serverEnv = sandboxEnv(spec);
   const command = 2 + RUNTIME_FLAGS.length + o.args.length;
   const prefix = argv.slice(0, argv.length - command);
   if (prefix.at(-1) !== "--" || argv[prefix.length] !== o.self) {
@@ -256,8 +260,8 @@ export function buildLaunch(o: LaunchOptions): Launch {
   }
   return {
     argv,
-    env: bareEnv(o.env, o.envFlags),
-    serverEnv: sandboxEnv(spec),
+    env: serverEnv,
+    serverEnv,
     cwd: o.cwd,
     serverCwd: SANDBOX_HOME,
     bwrap: o.bwrap,

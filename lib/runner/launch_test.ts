@@ -140,7 +140,7 @@ test("sandboxed launch: bwrap around the same command; tree and runtime read-onl
   const end = l.argv.indexOf("--");
   const flags = l.argv.slice(0, end);
   assert.equal(l.argv[0], "/usr/bin/bwrap");
-  for (const f of ["--unshare-net", "--die-with-parent", "--clearenv", "--new-session"]) {
+  for (const f of ["--unshare-net", "--die-with-parent", "--new-session"]) {
     assert.ok(flags.includes(f), f);
   }
   const ro = flags.flatMap((a, i) => (a === "--ro-bind" ? [flags[i + 1]] : []));
@@ -153,6 +153,10 @@ test("sandboxed launch: bwrap around the same command; tree and runtime read-onl
   assert.equal(l.serverEnv.API_KEY, "k");
   assert.equal(l.serverEnv.NPM_TOKEN, undefined);
   assert.equal(l.serverCwd, "/tmp/home");
+  // The environment goes to bwrap as its own (bwrap hands it on), never on its command line.
+  assert.deepEqual(l.env, l.serverEnv);
+  assert.ok(!flags.includes("--setenv") && !flags.includes("--clearenv"));
+  assert.ok(!l.argv.includes("k"), "an --env value on the command line");
 
   const open = buildLaunch({ ...opts, allowNet: true, allowWrite: ["/srv/data"] });
   assert.ok(!open.argv.includes("--unshare-net"));

@@ -77,6 +77,13 @@ export interface SandboxSpec {
   passEnv?: readonly string[];
   /** Variables set to explicit values (win over everything else except HOME/TMPDIR/BUN_BE_BUN). */
   setEnv?: Readonly<Record<string, string>>;
+  /**
+   * Leave the environment out of the argv (no `--clearenv`/`--setenv`): the caller spawns bwrap with
+   * exactly {@link sandboxEnv} as its environment, which bwrap hands to the server. Values on a command
+   * line can be read by every user on the machine (`/proc/<pid>/cmdline`, `ps`) for as long as bwrap
+   * runs, which is as long as the server: use this whenever a value may be a secret. Default false.
+   */
+  envFromProcess?: boolean;
 }
 
 function refuse(message: string, hint?: string): McpTrustError {
@@ -176,9 +183,12 @@ export function buildBwrapArgv(spec: SandboxSpec, exists: (path: string) => bool
   // The sandbox's own root (a tmpfs holding the mount points) read-only too: otherwise a write to any
   // path outside the binds (/work/x, /x) lands there and succeeds.
   argv.push("--remount-ro", "/");
-  argv.push("--chdir", cwd, "--clearenv");
-  const env = sandboxEnv(spec);
-  for (const name of Object.keys(env).sort()) argv.push("--setenv", name, env[name]);
+  argv.push("--chdir", cwd);
+  if (!spec.envFromProcess) {
+    argv.push("--clearenv");
+    const env = sandboxEnv(spec);
+    for (const name of Object.keys(env).sort()) argv.push("--setenv", name, env[name]);
+  }
   argv.push("--", self, ...(spec.runtimeArgs ?? []), entry, ...spec.args);
   return argv;
 }

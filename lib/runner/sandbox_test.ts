@@ -181,3 +181,20 @@ test("the sandbox root is remounted read-only after the binds; runtime options g
     "a b",
   ]);
 });
+
+test("envFromProcess: no environment values on the command line (every user can read it while bwrap runs)", () => {
+  const spec = { ...SPEC, setEnv: { API_KEY: "sk-secret" }, passEnv: ["NPM_TOKEN"], envFromProcess: true };
+  const argv = buildBwrapArgv(spec, all);
+  assert.ok(!argv.includes("--setenv") && !argv.includes("--clearenv"));
+  assert.ok(!argv.join("\n").includes("secret"));
+  // The caller spawns bwrap with exactly this environment.
+  assert.deepEqual(sandboxEnv(spec), {
+    PATH: "/usr/bin:/bin",
+    LANG: "C.UTF-8",
+    NPM_TOKEN: "npm_secret",
+    API_KEY: "sk-secret",
+    HOME: "/tmp/home",
+    TMPDIR: "/tmp",
+    BUN_BE_BUN: "1",
+  });
+});
