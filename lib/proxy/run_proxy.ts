@@ -17,6 +17,7 @@ import type { ProxyObserver } from "../observe/proxy_observer.ts";
 import type { ProxyPolicy } from "./policy_port.ts";
 import type { ProxyCelPolicy } from "./cel_policy.ts";
 import type { SchemaGuard } from "./schema_guard.ts";
+import { lineWriter } from "./line_writer.ts";
 import { type ProxyMode, ProxySession } from "./session.ts";
 
 /** Options for {@link runProxy}. */
@@ -44,28 +45,6 @@ export interface RunProxyOptions {
 const HOST_EOF_DRAIN_MS = 10_000;
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
-
-/**
- * Coalesces lines written in the same tick into one write, so a burst of pipelined responses costs one
- * syscall, and reports backpressure to the caller.
- */
-function lineWriter(write: (data: string) => boolean, onBlocked: () => void): (line: string) => void {
-  let buf: string[] = [];
-  let scheduled = false;
-  const flush = () => {
-    scheduled = false;
-    const data = buf.length === 1 ? buf[0] : buf.join("");
-    buf = [];
-    if (!write(data)) onBlocked();
-  };
-  return (line) => {
-    buf.push(line);
-    if (!scheduled) {
-      scheduled = true;
-      queueMicrotask(flush);
-    }
-  };
-}
 
 /** Unwritten bytes a peer may have queued before we stop reading from the other side. */
 const BACKPRESSURE_BYTES = 4 * 1024 * 1024;

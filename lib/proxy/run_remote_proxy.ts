@@ -18,6 +18,7 @@ import { TextLineReader } from "../mcp/text_line_reader.ts";
 import type { HttpTarget } from "../mcp/transport/http_target.ts";
 import { HttpClientTransport } from "../mcp/transport/streamable_http.ts";
 import type { RunProxyOptions } from "./run_proxy.ts";
+import { lineWriter } from "./line_writer.ts";
 import { ProxySession } from "./session.ts";
 
 /** On host EOF, how long answers to requests already sent may take before the session is ended. */
@@ -50,7 +51,7 @@ export function runRemoteProxy(target: HttpTarget, opts: RunProxyOptions): Promi
     listen: true,
     onWarning: (m) => log.write({ level: "warn", event: "upstream.warning", reason: m }),
   });
-  const toHost = batchedWriter((d) => process.stdout.write(d));
+  const toHost = lineWriter((d) => process.stdout.write(d));
   const session = new ProxySession({
     ...opts,
     toHost,
@@ -117,23 +118,4 @@ export function runRemoteProxy(target: HttpTarget, opts: RunProxyOptions): Promi
     process.on("SIGINT", onInt);
     process.on("SIGTERM", onTerm);
   });
-}
-
-/** Coalesces lines written in the same tick into one write (a burst of answers costs one syscall). */
-function batchedWriter(write: (data: string) => unknown): (line: string) => void {
-  let buf: string[] = [];
-  let scheduled = false;
-  const flush = () => {
-    scheduled = false;
-    const data = buf.length === 1 ? buf[0] : buf.join("");
-    buf = [];
-    write(data);
-  };
-  return (line) => {
-    buf.push(line);
-    if (!scheduled) {
-      scheduled = true;
-      queueMicrotask(flush);
-    }
-  };
 }
