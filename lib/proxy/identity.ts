@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { hashString } from "../lockfile/hashes.ts";
+import { hashNormalizedString, hashString } from "../lockfile/hashes.ts";
 import type { LoadedLockfile } from "../lockfile/load.ts";
 import { changedMembers, memberHashes } from "../lockfile/members.ts";
 import { META_SERVER_INFO } from "../mcp/era.ts";
@@ -174,4 +174,29 @@ const INITIALIZE_MEMBERS = new Set(["protocolVersion", "capabilities", "serverIn
 /** A name from an unpinned serverInfo: kept if plain, else a placeholder (it reaches the model). */
 function safeText(s: string): string {
   return /^[\p{L}\p{N} ._@\/:+-]{1,128}$/u.test(s) ? s : "unknown";
+}
+
+/**
+ * Pins a prompts/get result's `description` (text a host may show the model beside the messages) to the
+ * locked prompt's description: kept only if it hashes as locked (normalized, as the lockfile hashes
+ * prompt descriptions); otherwise removed. The messages are the prompt filled with the host's arguments,
+ * dynamic by design, and pass as they are.
+ *
+ * @param locked the prompt's locked entry (undefined: not locked, so no description passes)
+ * @returns the reason the description was removed, or undefined when the result passes as is. `result`
+ *   is modified in place.
+ */
+export function pinPromptResult(
+  result: Record<string, unknown>,
+  locked: { descriptionHash?: string } | undefined,
+): string | undefined {
+  if (result.description === undefined) return undefined;
+  const live = typeof result.description === "string" ? hashNormalizedString(result.description) : undefined;
+  if (live !== undefined && locked?.descriptionHash !== undefined && live === locked.descriptionHash) {
+    return undefined;
+  }
+  delete result.description;
+  return locked?.descriptionHash === undefined
+    ? "the prompt's description is not pinned by the lockfile; removed from the prompts/get result"
+    : "the prompts/get result's description differs from the locked one; removed";
 }

@@ -52,7 +52,7 @@ import type { ProxyObserver } from "../observe/proxy_observer.ts";
 import { IdTable, TableFullError } from "./id_table.ts";
 import { requestCollision } from "./collisions.ts";
 import { discoverFromInitialize, initializeFromDiscover, toSessionResult, toStatelessResult } from "./era.ts";
-import { pinDiscoverResult, pinInitializeResult, pinServerInfo } from "./identity.ts";
+import { pinDiscoverResult, pinInitializeResult, pinPromptResult, pinServerInfo } from "./identity.ts";
 import type { SchemaGuard } from "./schema_guard.ts";
 import type { ProxyCelPolicy } from "./cel_policy.ts";
 import { type ItemKind, LIST_KINDS, type ProxyPolicy } from "./policy_port.ts";
@@ -108,6 +108,8 @@ interface HostPending {
   listKind?: ItemKind;
   /** For a tools/call whose result is validated: the tool's name. */
   tool?: string;
+  /** For a prompts/get: the prompt's name (its result's description is pinned). */
+  prompt?: string;
   /** The answer is translated to the host's era: "stateless" (from a session server) or "session". */
   to?: ProtocolEra;
   /**
@@ -485,6 +487,9 @@ export class ProxySession {
     }
     const list = LIST_KINDS[method];
     const meta: HostPending = { rawId, listKind: list?.kind, tool };
+    if (method === "prompts/get" && isObject(msg.params) && typeof msg.params.name === "string") {
+      meta.prompt = msg.params.name;
+    }
     // Across eras the request is reworded and its answer translated back (lib/proxy/era.ts).
     if (this.#hostEra !== this.#serverEra && this.#hostEra !== undefined) meta.to = this.#hostEra;
     if (meta.to === "session" && INPUT_REQUIRED_METHODS.has(method)) {
@@ -738,11 +743,14 @@ export class ProxySession {
         queueMicrotask(() => this.#flushQueue());
       }
     }
+    const pinned = pending.prompt !== undefined && shape.hasResult && !shape.hasError &&
+      isObject(msg.result) &&
+      this.#pinPrompt(pending.prompt, msg.result);
     const adapted = shape.hasResult && !shape.hasError && isObject(msg.result)
       ? this.#adaptResult(entry.method, pending, msg, listenEnded)
       : false;
     if (shape.hasError || !listKind) {
-      if (adapted) return this.#sendResult(msg, hostRawId);
+      if (adapted || pinned) return this.#sendResult(msg, hostRawId);
       // A response with both result and error is answered as the error (reference §5.4).
       if (shape.hasError && shape.hasResult) {
         delete msg.result;
@@ -755,6 +763,28 @@ export class ProxySession {
       return;
     }
     this.#listResponse(msg, entry.method, listKind!, hostRawId);
+  }
+
+  /**
+   * A prompts/get result's description passes only if it is the locked one (identity.ts
+   * pinPromptResult); returns true when the result was changed.
+   */
+  #pinPrompt(name: string, result: Record<string, unknown>): boolean {
+    const lock = this.#o.lockfile;
+    const prompts = lock.version === "3" ? lock.lockfile.prompts.definitions : {};
+    const locked = Object.hasOwn(prompts, name) ? prompts[name] : undefined;
+    const probe = this.#o.mode === "audit-only" ? { ...result } : result;
+    const change = pinPromptResult(probe, locked);
+    if (change === undefined) return false;
+    const audit = this.#o.mode === "audit-only";
+    this.#o.log.write({
+      level: "warn",
+      event: audit ? "would_replace" : "replace",
+      method: "prompts/get",
+      identifier: name,
+      reason: change,
+    });
+    return !audit;
   }
 
   /** Forwards the initialize result with only the locked instructions and server identity. */
