@@ -117,14 +117,36 @@ Exit codes: 0 written or up to date, 1 drift (not written), 2 operational error.
         const previous = existing?.version === "3" ? existing.lockfile.server.artifact : undefined;
         artifact = await withProgress("pinning the package", () => pinForLock(argv, opts, previous));
       }
+      // A pinned server is scanned as `run --lock` starts it: the verified tree on our own runtime, no
+      // launcher and no install scripts, so the interface locked is that of exactly the pinned bytes.
+      let pinned: import("../lib/runner/pinned_launch.ts").PinnedServer | undefined;
+      if (artifact) {
+        const [{ pinnedServer }, { loadNpmConfig }] = await Promise.all([
+          import("../lib/runner/pinned_launch.ts"),
+          import("../lib/artifact/npmrc.ts"),
+        ]);
+        const { readFileSync } = await import("node:fs");
+        const npmrc = loadNpmConfig({ cwd: process.cwd() });
+        const pin = artifact;
+        pinned = await withProgress("installing the pinned tree", () =>
+          pinnedServer(pin, {
+            fetch: {
+              allowHosts: opts.allowHost,
+              ca: opts.ca !== undefined ? readFileSync(opts.ca, "utf8") : undefined,
+            },
+            tokenFor: (url) => npmrc.tokenFor(url)?.reveal(),
+            warn,
+          }));
+      }
       const scanStart = performance.now();
       const iface = await withProgress(
         "scanning server",
         () =>
-          scanServer(argv, {
+          scanServer(pinned ? pinned.argv : argv, {
             timeoutMs: opts.timeout,
             onWarning: warn,
             capabilities: opts.clientCapabilities,
+            ...(pinned ? { env: pinned.env, cwd: pinned.cwd } : {}),
           }),
       );
       const fresh = buildLockfile(iface, {

@@ -207,6 +207,39 @@ test("lock --pin -- npx -y @fixture/server@^1.0.0: the exact artifact, its tree 
   assert.equal(readFileSync(out, "utf8"), before);
 });
 
+test("lock --pin never runs the launcher: with no node, npm or npx on PATH and scripts allowed, it pins and scans the verified tree", async () => {
+  const noNode = join(DIR, "empty-bin");
+  mkdirSync(noNode, { recursive: true });
+  const out = join(DIR, "pinned-no-node.json");
+  const e = { ...env, PATH: noNode };
+  delete (e as Record<string, string | undefined>).npm_config_registry;
+  const r = await run(
+    [
+      "lock",
+      ...pinArgs(),
+      "-o",
+      out,
+      "-t",
+      "60s",
+      "--",
+      "npx",
+      "-y",
+      "@fixture/server@^1.0.0",
+      "--root",
+      "/srv",
+    ],
+    { env: e, cwd: DIR },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const lock = JSON.parse(readFileSync(out, "utf8"));
+  assert.equal(lock.server.artifact.version, "1.1.0");
+  assert.ok(Object.keys(lock.tools).length > 0, "the pinned server's tools were listed");
+  // Same interface as the lock that started the server through npx.
+  const viaNpx = JSON.parse(readFileSync(join(DIR, "pinned.json"), "utf8"));
+  assert.deepEqual(lock.tools, viaNpx.tools);
+  assert.equal(existsSync(MARKER), false, "an install script ran");
+});
+
 test("lock without --pin writes no artifact", async () => {
   const out = join(DIR, "plain.json");
   const r = await run(["lock", "-o", out, "-t", "60s", "--", "npx", "-y", "@fixture/server@1.1.0"], {
