@@ -2,7 +2,7 @@
  * `mcptrust lock --pin` through dist/mcptrust against the local HTTPS registry: the fixture MCP server
  * package (@fixture/server, a tree two levels deep, a scoped package, platform-specific optional packages,
  * install scripts that would write a marker) resolved, downloaded, verified and recorded; refusals; and,
- * only with MCPTRUST_REAL_REGISTRY=1, the real @modelcontextprotocol/server-filesystem from the public
+ * unless MCPTRUST_NO_REAL_REGISTRY=1, the real @modelcontextprotocol/server-filesystem from the public
  * registry (`--allow-host registry.npmjs.org`, since this network answers its name with a documentation
  * address).
  *
