@@ -282,8 +282,16 @@ function finish(
   return out;
 }
 
-/** npx: options until the first positional or `--`; then the rest is the command line. */
-function parseNpx(rest: readonly string[], tool: string): LauncherCommand {
+/**
+ * npx and bunx / bun x: options until the first positional or `--`; then the rest is the command line
+ * (the package, or with `--package` the bin, and the server's arguments, verbatim).
+ */
+function parseLeadingOptions(
+  rest: readonly string[],
+  rules: FlagRules,
+  launcher: "npx" | "bunx",
+  tool: string,
+): LauncherCommand {
   const packages: string[] = [];
   let registry: string | undefined;
   let i = 0;
@@ -294,12 +302,12 @@ function parseNpx(rest: readonly string[], tool: string): LauncherCommand {
       break;
     }
     if (!w.startsWith("-") || w === "-") break;
-    const [flag, last] = readFlag(rest, i, NPM_RULES, tool);
+    const [flag, last] = readFlag(rest, i, rules, tool);
     i = last;
     if (flag.key === "p" || flag.key === "package") packages.push(flag.value!);
     if (flag.key === "registry" || flag.key === "reg") registry = flag.value;
   }
-  return finish("npx", tool, packages, rest.slice(i), registry);
+  return finish(launcher, tool, packages, rest.slice(i), registry);
 }
 
 /** npm exec / npm x (nopt): options anywhere before `--`; positionals form the command line. */
@@ -336,26 +344,6 @@ function parseNpmExec(rest: readonly string[]): LauncherCommand {
   }
   if (!sawExec) throw usage("cannot pin an `npm` command that is not `npm exec` (or `npm x`)");
   return finish("npm exec", "npm exec", packages, positionals, registry);
-}
-
-/** bunx / bun x: options before the package; everything after it goes to the command. */
-function parseBunx(rest: readonly string[], tool: string): LauncherCommand {
-  const packages: string[] = [];
-  let registry: string | undefined;
-  let i = 0;
-  for (; i < rest.length; i++) {
-    const w = rest[i];
-    if (w === "--") {
-      i++;
-      break;
-    }
-    if (!w.startsWith("-") || w === "-") break;
-    const [flag, last] = readFlag(rest, i, BUNX_RULES, tool);
-    i = last;
-    if (flag.key === "p" || flag.key === "package") packages.push(flag.value!);
-    if (flag.key === "registry") registry = flag.value;
-  }
-  return finish("bunx", tool, packages, rest.slice(i), registry);
 }
 
 /** pnpm dlx / pnpx: options before `dlx` or between `dlx` and the command; the rest goes to the command. */
@@ -408,11 +396,11 @@ export function parseLauncher(argv: readonly string[]): LauncherCommand {
   }
   switch (l.kind) {
     case "npx":
-      return parseNpx(l.rest, l.tool);
+      return parseLeadingOptions(l.rest, NPM_RULES, "npx", l.tool);
     case "npm exec":
       return parseNpmExec(l.rest);
     case "bunx":
-      return parseBunx(l.rest, l.tool);
+      return parseLeadingOptions(l.rest, BUNX_RULES, "bunx", l.tool);
     case "pnpm dlx":
       return parsePnpmDlx(l.rest, l.tool);
   }
