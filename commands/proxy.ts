@@ -147,7 +147,7 @@ Requests with an Origin that is not loopback are refused with 403 (DNS rebinding
         { auditLogOn },
         { createCorePolicy },
         { runProxy },
-        { SchemaGuard },
+        { schemaGuardFor },
       ] = await Promise.all([
         import("../lib/lockfile/load.ts"),
         import("../lib/observe/audit_log.ts"),
@@ -221,7 +221,7 @@ Requests with an Origin that is not loopback are refused with 403 (DNS rebinding
               upstream: target,
               perSession: () => ({
                 policy: createCorePolicy(loaded.lockfile),
-                guard: o.guard && new SchemaGuard({ args: opts.validateArgs, results: opts.validateResults }),
+                guard: schemaGuardFor(opts),
                 celPolicy: cel?.proxyCelPolicy(compiled!, { argv, lockfile: signed! }),
               }),
             });
@@ -238,9 +238,7 @@ Requests with an Origin that is not loopback are refused with 403 (DNS rebinding
           maxPending: opts.maxPending,
           requestTtlMs: opts.requestTimeout,
           preflightTimeoutMs: opts.timeout,
-          guard: opts.validateArgs || opts.validateResults
-            ? new SchemaGuard({ args: opts.validateArgs, results: opts.validateResults })
-            : undefined,
+          guard: schemaGuardFor(opts),
           celPolicy,
           observer,
         });

@@ -449,13 +449,15 @@ async function runBehindProxy(
   },
 ): Promise<number> {
   // The same pieces, in the same order, as `mcptrust proxy` (commands/proxy.ts).
-  const [{ auditLogOn }, { createCorePolicy }, { runProxy }, { SchemaGuard }, observe] = await Promise.all([
-    import("../lib/observe/audit_log.ts"),
-    import("../lib/proxy/core_policy.ts"),
-    import("../lib/proxy/run_proxy.ts"),
-    import("../lib/proxy/schema_guard.ts"),
-    import("../lib/observe/run.ts"),
-  ]);
+  const [{ auditLogOn }, { createCorePolicy }, { runProxy }, { schemaGuardFor }, observe] = await Promise.all(
+    [
+      import("../lib/observe/audit_log.ts"),
+      import("../lib/proxy/core_policy.ts"),
+      import("../lib/proxy/run_proxy.ts"),
+      import("../lib/proxy/schema_guard.ts"),
+      import("../lib/observe/run.ts"),
+    ],
+  );
   if (loaded.version !== "3") throw new McpTrustError(`the proxy needs a v3 lockfile; ${opts.lock} is not`);
   const compiled = opts.policy !== undefined
     ? (await import("../lib/policy/cel/policy_check.ts")).loadCheckPolicy(opts.policy, { needsRules: false })
@@ -495,9 +497,7 @@ async function runBehindProxy(
       maxPending: opts.maxPending,
       requestTtlMs: opts.requestTimeout,
       preflightTimeoutMs: opts.timeout,
-      guard: opts.validateArgs || opts.validateResults
-        ? new SchemaGuard({ args: opts.validateArgs, results: opts.validateResults })
-        : undefined,
+      guard: schemaGuardFor(opts),
       celPolicy,
       observer,
       env: launch.env,

@@ -178,6 +178,20 @@ export class SchemaGuard {
 }
 
 /**
+ * The guard the proxy flags ask for: `--no-validate-args` and `--no-validate-results` turn each check
+ * off, and with both off there is no guard (nothing is compiled, nothing runs per call).
+ *
+ * @example
+ * schemaGuardFor({ validateArgs: true, validateResults: false }); // a guard that checks arguments only
+ */
+export function schemaGuardFor(
+  flags: { validateArgs: boolean; validateResults: boolean },
+): SchemaGuard | undefined {
+  if (!flags.validateArgs && !flags.validateResults) return undefined;
+  return new SchemaGuard({ args: flags.validateArgs, results: flags.validateResults });
+}
+
+/**
  * strict: false, because servers emit schemas with keywords ajv's strict mode rejects (e.g. unknown
  * annotations); validateFormats: false, because `format` is an annotation in draft 2020-12 and servers
  * use formats ajv does not know. addUsedSchema: false, so a schema's `$id` never collides across tools.

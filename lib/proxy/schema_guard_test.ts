@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SchemaGuard } from "./schema_guard.ts";
+import { SchemaGuard, schemaGuardFor } from "./schema_guard.ts";
 
 const readFile = {
   name: "read_file",
@@ -103,4 +103,10 @@ test("two tools with the same $id do not collide; a changed schema is recompiled
   assert.equal(g.checkArgs("b", { x: 1 }).ok, false);
   g.learn([{ name: "a", inputSchema: { type: "object", required: ["z"] } }]);
   assert.equal(g.checkArgs("a", { x: 1 }).ok, false);
+});
+
+test("schemaGuardFor: no guard at all when both checks are off, else one with the chosen checks", () => {
+  assert.equal(schemaGuardFor({ validateArgs: false, validateResults: false }), undefined);
+  const g = schemaGuardFor({ validateArgs: true, validateResults: false })!;
+  assert.deepEqual([g.args, g.results], [true, false]);
 });
