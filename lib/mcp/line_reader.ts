@@ -1,41 +1,42 @@
 /**
- * Bounded newline-delimited JSON framing (MCP stdio transport: "messages are delimited by newlines").
+ * Bounded newline-delimited JSON framing (MCP stdio transport: "messages are delimited by newlines"),
+ * over decoded text: the stream decodes each chunk once (`setEncoding("utf8")`, which also joins UTF-8
+ * sequences split across chunks), and lines are cut from the text with `indexOf`, so no line is copied
+ * into bytes and decoded again (the proxy's per-message path and the scans share this reader).
  *
- * A line longer than the cap is dropped whole (its bytes are discarded up to the next newline) and
+ * The cap is in UTF-8 bytes: a line longer than the cap is dropped whole (up to the next newline) and
  * reported once, so a hostile peer cannot make us buffer without limit and the stream stays in sync.
- * A trailing CR is stripped. Lines are delivered as byte views; a line that lies within one chunk is
- * delivered without copying.
+ * The exact byte length is only computed for lines long enough to matter (a UTF-16 code unit is at most
+ * 3 UTF-8 bytes, and at least 1). A trailing CR is stripped.
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 
 /** Default line cap: 10 MiB, the Go MCPTrust's MaxNDJSONLineSize (reference §5.2). */
 export const MAX_LINE_BYTES = 10 * 1024 * 1024;
 
 /** Callbacks of a {@link LineReader}. */
 export interface LineHandlers {
-  /** A complete line without its newline (and without a trailing CR). The view is valid only during the call. */
-  onLine(line: Uint8Array): void;
-  /** A line exceeded the cap; `bytes` is how many bytes of it were seen before it was cut. */
+  /** A complete line without its newline (and without a trailing CR). */
+  onLine(line: string): void;
+  /** A line exceeded the cap; `bytes` is (at least) how many UTF-8 bytes of it were seen. */
   onOversize?(bytes: number): void;
 }
 
-const NL = 0x0a;
-const CR = 0x0d;
-
 /**
- * Splits a byte stream into lines of at most `maxBytes` bytes (content, excluding the newline).
+ * Splits decoded text into lines of at most `maxBytes` UTF-8 bytes (content, excluding the newline).
  *
  * @example
- * const r = new LineReader({ onLine: (l) => console.log(new TextDecoder().decode(l)) });
- * r.push(new TextEncoder().encode('{"a":1}\n{"b"'));
- * r.push(new TextEncoder().encode(':2}\n'));
+ * const r = new LineReader({ onLine: (l) => console.log(l) });
+ * r.push('{"a":1}\n{"b"');
+ * r.push(':2}\n');
  */
 export class LineReader {
   readonly #handlers: LineHandlers;
   readonly #max: number;
-  #parts: Uint8Array[] = [];
-  #partLen = 0;
+  #parts: string[] = [];
+  #partLen = 0; // UTF-16 code units buffered
   #skipping = false; // inside an oversize line: discard until newline
   #skipped = 0;
 
@@ -44,34 +45,24 @@ export class LineReader {
     this.#max = maxBytes;
   }
 
-  /** Feeds a chunk; calls onLine for each complete line in it. */
-  push(chunk: Uint8Array): void {
+  /** Feeds a chunk of text; calls onLine for each complete line in it. */
+  push(chunk: string): void {
     let start = 0;
-    while (start < chunk.length) {
-      const nl = chunk.indexOf(NL, start);
-      const end = nl === -1 ? chunk.length : nl;
+    const n = chunk.length;
+    while (start < n) {
+      const nl = chunk.indexOf("\n", start);
+      const end = nl === -1 ? n : nl;
       if (this.#skipping) {
         this.#skipped += end - start;
-        if (nl !== -1) {
-          this.#skipping = false;
-          this.#handlers.onOversize?.(this.#skipped);
-          this.#skipped = 0;
-        }
+        if (nl !== -1) this.#endSkip();
       } else if (nl === -1) {
-        this.#append(chunk.subarray(start, end));
+        this.#append(chunk.slice(start, end));
       } else if (this.#partLen === 0) {
-        if (end - start > this.#max) this.#handlers.onOversize?.(end - start);
-        else this.#emit(chunk.subarray(start, end));
+        this.#emit(start === 0 && end === n ? chunk : chunk.slice(start, end));
       } else {
-        this.#append(chunk.subarray(start, end));
-        if (!this.#skipping) {
-          const line = this.#take();
-          this.#emit(line);
-        } else {
-          this.#skipping = false;
-          this.#handlers.onOversize?.(this.#skipped);
-          this.#skipped = 0;
-        }
+        this.#append(chunk.slice(start, end));
+        if (this.#skipping) this.#endSkip();
+        else this.#emit(this.#take());
       }
       start = end + 1;
     }
@@ -79,17 +70,20 @@ export class LineReader {
 
   /** Ends the stream: a final unterminated line is delivered (or reported as oversize). */
   end(): void {
-    if (this.#skipping) {
-      this.#skipping = false;
-      this.#handlers.onOversize?.(this.#skipped);
-    } else if (this.#partLen > 0) {
-      this.#emit(this.#take());
-    }
+    if (this.#skipping) this.#endSkip();
+    else if (this.#partLen > 0) this.#emit(this.#take());
     this.#parts = [];
     this.#partLen = 0;
   }
 
-  #append(piece: Uint8Array): void {
+  #endSkip(): void {
+    this.#skipping = false;
+    this.#handlers.onOversize?.(this.#skipped);
+    this.#skipped = 0;
+  }
+
+  #append(piece: string): void {
+    // Code units never outnumber UTF-8 bytes, so over the cap in units is over the cap in bytes.
     if (this.#partLen + piece.length > this.#max) {
       this.#skipping = true;
       this.#skipped = this.#partLen + piece.length;
@@ -97,30 +91,27 @@ export class LineReader {
       this.#partLen = 0;
       return;
     }
-    // Copy: the caller may reuse the chunk's memory after push() returns.
-    this.#parts.push(piece.slice());
+    this.#parts.push(piece);
     this.#partLen += piece.length;
   }
 
-  #take(): Uint8Array {
-    const line = this.#parts.length === 1 ? this.#parts[0] : concat(this.#parts, this.#partLen);
+  #take(): string {
+    const line = this.#parts.length === 1 ? this.#parts[0] : this.#parts.join("");
     this.#parts = [];
     this.#partLen = 0;
     return line;
   }
 
-  #emit(line: Uint8Array): void {
+  #emit(line: string): void {
     const n = line.length;
-    this.#handlers.onLine(n > 0 && line[n - 1] === CR ? line.subarray(0, n - 1) : line);
+    // Only a line of more than max/3 code units can be over the cap in bytes.
+    if (n * 3 > this.#max) {
+      const bytes = Buffer.byteLength(line, "utf8");
+      if (bytes > this.#max) {
+        this.#handlers.onOversize?.(bytes);
+        return;
+      }
+    }
+    this.#handlers.onLine(n > 0 && line.charCodeAt(n - 1) === 0x0d ? line.slice(0, n - 1) : line);
   }
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }

@@ -34,8 +34,6 @@ export interface StdioSessionOptions {
   cwd?: string;
 }
 
-const decoder = new TextDecoder();
-
 /**
  * Starts `argv`, runs `fn` with a connected (not yet initialized) client, then stops the server.
  *
@@ -59,8 +57,7 @@ export async function withStdioServer<T>(
   });
 
   const reader = new LineReader({
-    onLine(bytes) {
-      const text = decoder.decode(bytes);
+    onLine(text) {
       if (text.trim() === "") return;
       let msg: unknown;
       try {
@@ -91,7 +88,8 @@ export async function withStdioServer<T>(
       );
     },
   }, opts.maxLineBytes ?? MAX_LINE_BYTES);
-  proc.child.stdout!.on("data", (chunk: Uint8Array) => reader.push(chunk));
+  proc.child.stdout!.setEncoding("utf8");
+  proc.child.stdout!.on("data", (chunk: string) => reader.push(chunk));
   proc.child.stdout!.on("end", () => reader.end());
 
   const describeStderr = (): string => {

@@ -9,8 +9,7 @@ import process from "node:process";
 import type { Severity } from "../drift/types.ts";
 import { McpTrustError } from "../errors.ts";
 import type { LoadedLockfile } from "../lockfile/load.ts";
-import { MAX_LINE_BYTES } from "../mcp/line_reader.ts";
-import { TextLineReader } from "../mcp/text_line_reader.ts";
+import { LineReader, MAX_LINE_BYTES } from "../mcp/line_reader.ts";
 import { ServerProcess } from "../mcp/server_process.ts";
 import type { AuditLog } from "../observe/audit_log.ts";
 import type { ProxyObserver } from "../observe/proxy_observer.ts";
@@ -103,11 +102,11 @@ export function runProxy(argv: readonly string[], opts: RunProxyOptions): Promis
 
   // Each chunk is decoded once (the stream's decoder joins UTF-8 sequences split across chunks), and
   // lines are cut from the text: no per-line copy into bytes and decode.
-  const hostReader = new TextLineReader({
+  const hostReader = new LineReader({
     onLine: (l) => session.onHostText(l),
     onOversize: (n) => session.onHostOversize(n),
   }, MAX_LINE_BYTES);
-  const serverReader = new TextLineReader({
+  const serverReader = new LineReader({
     onLine: (l) => session.onServerText(l),
     onOversize: (n) => session.onServerOversize(n),
   }, MAX_LINE_BYTES);

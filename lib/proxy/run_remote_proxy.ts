@@ -13,8 +13,7 @@
  */
 import process from "node:process";
 import { ErrorCode } from "../mcp/jsonrpc.ts";
-import { MAX_LINE_BYTES } from "../mcp/line_reader.ts";
-import { TextLineReader } from "../mcp/text_line_reader.ts";
+import { LineReader, MAX_LINE_BYTES } from "../mcp/line_reader.ts";
 import type { HttpTarget } from "../mcp/transport/http_target.ts";
 import { HttpClientTransport } from "../mcp/transport/streamable_http.ts";
 import type { RunProxyOptions } from "./run_proxy.ts";
@@ -89,7 +88,7 @@ export function runRemoteProxy(target: HttpTarget, opts: RunProxyOptions): Promi
       },
     });
 
-    const hostReader = new TextLineReader({
+    const hostReader = new LineReader({
       onLine: (l) => session.onHostText(l),
       onOversize: (n) => session.onHostOversize(n),
     }, MAX_LINE_BYTES);

@@ -4,9 +4,8 @@
  *
  * @module
  */
-import { MAX_LINE_BYTES } from "../line_reader.ts";
+import { LineReader, MAX_LINE_BYTES } from "../line_reader.ts";
 import { ServerProcess, type ServerProcessOptions } from "../server_process.ts";
-import { TextLineReader } from "../text_line_reader.ts";
 import type { McpTransport, TransportHandlers } from "./types.ts";
 
 /** Options for {@link StdioTransport}. */
@@ -35,7 +34,7 @@ export class StdioTransport implements McpTransport {
 
   start(h: TransportHandlers): void {
     const proc = this.process;
-    const reader = new TextLineReader({
+    const reader = new LineReader({
       onLine: (l) => {
         if (l.trim() !== "") h.onMessage(l);
       },
